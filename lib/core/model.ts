@@ -1,0 +1,169 @@
+/**
+ * The call-flow vocabulary: what a session remembers, what can happen to it, and what it asks
+ * the outside world to do. Vendor names stay at the adapters; these are ours.
+ */
+
+export type Role = 'customer' | 'analyzer' | 'operator';
+
+/** One scored piece of what the customer said. `atMs` orders them. */
+export interface Utterance {
+  readonly id: string;
+  readonly text: string;
+  /** Polarity in [-1, 1]. */
+  readonly score: number;
+  readonly atMs: number;
+}
+
+export type EscalationRule = 'dtmf' | 'request' | 'utterance' | 'window' | 'streak';
+
+/** Why a call escalated, in words an operator can read. */
+export interface EscalationReason {
+  readonly rule: EscalationRule;
+  readonly detail: string;
+  readonly text?: string;
+  readonly score?: number;
+}
+
+export interface OperatorAttempt {
+  readonly to: string;
+  readonly callControlId?: string;
+  readonly status: 'ringing' | 'answered' | 'failed';
+  readonly endedCause?: string;
+}
+
+export interface Escalation {
+  readonly reason: EscalationReason;
+  readonly claimedAtMs: number;
+  /** Rounds start again only when every operator failed and the customer asks again. */
+  readonly round: number;
+  readonly attempts: readonly OperatorAttempt[];
+  readonly status: 'waiting-for-conference' | 'dialing' | 'connected' | 'failed';
+  readonly connectedAtMs?: number;
+  readonly briefed: boolean;
+}
+
+export type AnalyzerStatus = 'none' | 'requested' | 'started' | 'joined' | 'failed' | 'stopped';
+
+export interface Session {
+  readonly id: string;
+  /** Bumped on every write; writes are conditional on it. */
+  readonly version: number;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  readonly status: 'active' | 'ended';
+  readonly customer: {
+    readonly callControlId: string;
+    readonly fromMasked: string;
+    readonly answered: boolean;
+    readonly joined: boolean;
+    readonly hungUp: boolean;
+  };
+  readonly conference: { readonly name: string; readonly id?: string; readonly ended: boolean };
+  readonly analyzer: {
+    readonly source: 'symbl' | 'telnyx';
+    readonly status: AnalyzerStatus;
+    readonly callControlId?: string;
+    readonly legHungUp?: boolean;
+    readonly connectionId?: string;
+    readonly conversationId?: string;
+    readonly failure?: string;
+  };
+  readonly menu: {
+    readonly status: 'waiting' | 'playing' | 'paused' | 'fallback';
+    /** Unanswered or invalid prompts in a row. */
+    readonly misses: number;
+  };
+  readonly escalation?: Escalation;
+  readonly poll: { readonly active: boolean; readonly seq: number; readonly advancedBy?: string };
+  /** The latest utterances, oldest first, bounded. */
+  readonly utterances: readonly Utterance[];
+  readonly seenUtteranceIds: readonly string[];
+  readonly endedAtMs?: number;
+  readonly endReason?: string;
+}
+
+/** Which dial an operator leg came from: its escalation round and attempt (from our client_state). */
+export interface OperatorLegRef {
+  readonly round: number;
+  readonly attempt: number;
+}
+
+/** What can happen to a session. `id` is the webhook's event id, or derived from one. */
+export type CallEvent =
+  | { readonly type: 'customer.incoming'; readonly id: string; readonly callControlId: string }
+  | { readonly type: 'call.answered'; readonly id: string; readonly callControlId: string; readonly operator?: OperatorLegRef }
+  | { readonly type: 'call.hangup'; readonly id: string; readonly callControlId: string; readonly cause: string; readonly operator?: OperatorLegRef }
+  | { readonly type: 'call.dtmf'; readonly id: string; readonly callControlId: string; readonly digit: string }
+  | {
+      readonly type: 'gather.ended';
+      readonly id: string;
+      readonly callControlId: string;
+      readonly digits: string;
+      readonly status: 'valid' | 'invalid' | 'timeout' | 'cancelled' | 'call_hangup' | 'other';
+    }
+  | { readonly type: 'operator.initiated'; readonly id: string; readonly callControlId: string; readonly operator: OperatorLegRef }
+  | { readonly type: 'conference.created'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
+  | { readonly type: 'participant.joined'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
+  | { readonly type: 'participant.left'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
+  | { readonly type: 'conference.ended'; readonly id: string; readonly conferenceId: string }
+  | { readonly type: 'analyzer.identified'; readonly id: string; readonly callControlId: string }
+  | { readonly type: 'analyzer.started'; readonly id: string; readonly connectionId: string; readonly conversationId: string }
+  | { readonly type: 'analyzer.failed'; readonly id: string; readonly reason: string }
+  | { readonly type: 'analyzer.timeout'; readonly id: string }
+  | {
+      readonly type: 'utterances.heard';
+      readonly id: string;
+      readonly utterances: readonly Utterance[];
+      /** Set when the utterances came from a poll cycle: the chain's position and message. */
+      readonly poll?: { readonly seq: number; readonly messageId: string };
+    };
+
+export type CallEventType = CallEvent['type'];
+
+/** Side effects as data; one executor runs them. `commandId` is stamped after the decision. */
+export type Command =
+  | { readonly kind: 'answer'; readonly callControlId: string; readonly clientState: string }
+  | { readonly kind: 'hangup'; readonly callControlId: string }
+  | { readonly kind: 'createConference'; readonly callControlId: string; readonly name: string; readonly clientState: string }
+  | { readonly kind: 'joinConference'; readonly conferenceId: string; readonly callControlId: string; readonly mute: boolean }
+  | { readonly kind: 'playMenu'; readonly callControlId: string; readonly text: string; readonly clientState: string }
+  | { readonly kind: 'collectCode'; readonly callControlId: string; readonly clientState: string }
+  | { readonly kind: 'stopGather'; readonly callControlId: string }
+  | { readonly kind: 'speak'; readonly callControlId: string; readonly text: string; readonly clientState: string }
+  | { readonly kind: 'whisper'; readonly conferenceId: string; readonly callControlIds: readonly string[]; readonly text: string }
+  | {
+      readonly kind: 'dialOperator';
+      readonly to: string;
+      readonly conferenceId: string;
+      readonly clientState: string;
+      readonly timeoutSecs: number;
+      readonly operator: OperatorLegRef;
+    }
+  | { readonly kind: 'endConference'; readonly conferenceId: string }
+  | { readonly kind: 'startTranscription'; readonly callControlId: string }
+  | { readonly kind: 'startAnalyzer'; readonly sessionId: string; readonly dtmf: string }
+  | { readonly kind: 'stopAnalyzer'; readonly connectionId: string }
+  | { readonly kind: 'schedulePoll'; readonly sessionId: string; readonly seq: number; readonly delaySeconds: number }
+  | { readonly kind: 'scheduleTimeout'; readonly sessionId: string; readonly delaySeconds: number };
+
+export type CommandKind = Command['kind'];
+
+/** A command ready to run: its id repeats on redelivery of the same event. */
+export type StampedCommand = Command & { readonly commandId: string };
+
+export interface Decision {
+  readonly state: Session;
+  readonly commands: readonly Command[];
+}
+
+/** Settings the call flow needs; fixed per deployment. */
+export interface CallFlowSettings {
+  readonly transferNumbers: readonly string[];
+  readonly operatorRingTimeoutSeconds: number;
+  readonly pollIntervalSeconds: number;
+  readonly analyzerJoinTimeoutSeconds: number;
+  readonly maxCallAgeSeconds: number;
+  /** Invalid or silent menu prompts before the polite fallback. */
+  readonly maxMenuMisses: number;
+  readonly policy: import('../config.js').PolicyConfig;
+}

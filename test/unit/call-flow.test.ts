@@ -1,0 +1,409 @@
+import { describe, expect, it } from 'vitest';
+import { analyzerDtmf, createCallFlow, newSession } from '../../lib/core/call-flow.js';
+import { decodeClientState } from '../../lib/core/client-state.js';
+import type { CallEvent, CallFlowSettings, Command, Session } from '../../lib/core/model.js';
+import { prompts } from '../../lib/core/prompts.js';
+
+const settings: CallFlowSettings = {
+  transferNumbers: ['+15550000001', '+15550000002'],
+  operatorRingTimeoutSeconds: 20,
+  pollIntervalSeconds: 1,
+  analyzerJoinTimeoutSeconds: 10,
+  maxCallAgeSeconds: 3600,
+  maxMenuMisses: 3,
+  policy: { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 },
+};
+const transition = createCallFlow(settings);
+const T0 = 1_700_000_000_000;
+const CUSTOMER = 'v3:customer';
+const ANALYZER = 'v3:analyzer';
+const OPERATOR = 'v3:operator';
+const OPERATOR_2 = 'v3:operator-2';
+const CONF = 'conf-1';
+
+function fresh(source: 'symbl' | 'telnyx' = 'symbl'): Session {
+  return newSession({ id: '0123456789', customerCallControlId: CUSTOMER, fromMasked: '+1*******00', conferenceNamePrefix: 'ivr', source }, T0);
+}
+
+let counter = 0;
+const ev = (event: Omit<CallEvent, 'id'> & { id?: string }): CallEvent => ({ id: `e${++counter}`, ...event }) as CallEvent;
+
+/** Folds events through the flow, as the store would (version bump per change). */
+function run(start: Session, events: readonly CallEvent[], nowMs = T0 + 1000) {
+  let state = start;
+  const perEvent: Command[][] = [];
+  for (const event of events) {
+    const decision = transition(state, event, nowMs);
+    state = decision.state === state ? state : { ...decision.state, version: state.version + 1 };
+    perEvent.push([...decision.commands]);
+  }
+  return { state, perEvent, commands: perEvent.flat() };
+}
+
+const kinds = (commands: readonly Command[]) => commands.map((c) => c.kind);
+
+const incoming = () => ev({ type: 'customer.incoming', callControlId: CUSTOMER });
+const answered = (ccid = CUSTOMER) => ev({ type: 'call.answered', callControlId: ccid });
+const created = () => ev({ type: 'conference.created', conferenceId: CONF, callControlId: CUSTOMER });
+const joined = (ccid: string) => ev({ type: 'participant.joined', conferenceId: CONF, callControlId: ccid });
+const identified = () => ev({ type: 'analyzer.identified', callControlId: ANALYZER });
+const gather = (digits: string, status: 'valid' | 'invalid' | 'timeout' | 'cancelled' = 'valid') =>
+  ev({ type: 'gather.ended', callControlId: CUSTOMER, digits, status });
+const hangup = (ccid: string, cause = 'normal_clearing') => ev({ type: 'call.hangup', callControlId: ccid, cause });
+const started = () => ev({ type: 'analyzer.started', connectionId: 'conn-1', conversationId: 'conv-1' });
+
+/** A symbl-source call up to the menu playing, analyzer joined. */
+function inMenu() {
+  return run(fresh(), [incoming(), started(), answered(), created(), joined(CUSTOMER), identified(), joined(ANALYZER)]).state;
+}
+
+describe('call flow: a customer call from ring to menu', () => {
+  it('answers first, then asks the analyzer to dial in with the session code', () => {
+    const { commands, state } = run(fresh(), [incoming()]);
+    expect(kinds(commands)).toEqual(['answer', 'startAnalyzer']);
+    expect(commands[1]).toMatchObject({ dtmf: analyzerDtmf('0123456789'), sessionId: '0123456789' });
+    expect(decodeClientState((commands[0] as { clientState: string }).clientState)).toEqual({ sessionId: '0123456789', role: 'customer' });
+    expect(state.analyzer.status).toBe('requested');
+  });
+
+  it('with the telnyx source, answers and starts no analyzer', () => {
+    const { commands } = run(fresh('telnyx'), [incoming()]);
+    expect(kinds(commands)).toEqual(['answer']);
+  });
+
+  it.each([
+    ['answered customer creates the session’s own conference', [incoming(), answered()], ['createConference']],
+    ['a second answered is ignored', [incoming(), answered(), answered()], []],
+  ] as const)('%s', (_name, events, expected) => {
+    const { perEvent } = run(fresh(), events);
+    expect(kinds(perEvent.at(-1)!)).toEqual(expected);
+  });
+
+  it('names the conference after the session', () => {
+    const { commands } = run(fresh(), [incoming(), answered()]);
+    expect(commands.at(-1)).toMatchObject({ kind: 'createConference', name: 'ivr-0123456789', callControlId: CUSTOMER });
+  });
+
+  it('customer joined before the analyzer: waits, with a timeout', () => {
+    const { perEvent, state } = run(fresh(), [incoming(), answered(), created(), joined(CUSTOMER)]);
+    expect(perEvent.at(-1)).toEqual([{ kind: 'scheduleTimeout', sessionId: state.id, delaySeconds: 10 }]);
+    expect(state.menu.status).toBe('waiting');
+  });
+
+  it('analyzer identified after the conference exists: joined muted', () => {
+    const { perEvent } = run(fresh(), [incoming(), answered(), created(), joined(CUSTOMER), identified()]);
+    expect(perEvent.at(-1)).toEqual([{ kind: 'joinConference', conferenceId: CONF, callControlId: ANALYZER, mute: true }]);
+  });
+
+  it('analyzer identified before the conference exists: joined once the conference is known', () => {
+    const { perEvent } = run(fresh(), [incoming(), identified(), answered(), created()]);
+    expect(perEvent[1]).toEqual([]);
+    expect(perEvent.at(-1)).toEqual([{ kind: 'joinConference', conferenceId: CONF, callControlId: ANALYZER, mute: true }]);
+  });
+
+  it('participant.joined before conference.created still teaches the conference id', () => {
+    const { state, perEvent } = run(fresh(), [incoming(), identified(), answered(), joined(CUSTOMER), created()]);
+    expect(state.conference.id).toBe(CONF);
+    expect(kinds(perEvent[3]!)).toEqual(['joinConference', 'scheduleTimeout']);
+    expect(perEvent[4]).toEqual([]);
+  });
+
+  it('analyzer joins: polling starts and the menu plays', () => {
+    const { perEvent, state } = run(fresh(), [incoming(), started(), answered(), created(), joined(CUSTOMER), identified(), joined(ANALYZER)]);
+    expect(kinds(perEvent.at(-1)!)).toEqual(['schedulePoll', 'playMenu']);
+    expect(perEvent.at(-1)![1]).toMatchObject({ text: prompts.menu, callControlId: CUSTOMER });
+    expect(state.poll).toEqual({ active: true, seq: 0 });
+    expect(state.menu.status).toBe('playing');
+  });
+
+  it('analyzer joins before the customer: polling starts, the menu waits for the customer', () => {
+    const { perEvent } = run(fresh(), [incoming(), answered(), created(), identified(), joined(ANALYZER), joined(CUSTOMER)]);
+    expect(kinds(perEvent[4]!)).toEqual(['schedulePoll']);
+    expect(kinds(perEvent[5]!)).toEqual(['playMenu']);
+  });
+
+  it('the analyzer timeout plays the menu without it, once', () => {
+    const timeout = ev({ type: 'analyzer.timeout' });
+    const { perEvent } = run(fresh(), [incoming(), answered(), created(), joined(CUSTOMER), timeout, ev({ type: 'analyzer.timeout' })]);
+    expect(kinds(perEvent[4]!)).toEqual(['playMenu']);
+    expect(perEvent[5]).toEqual([]);
+  });
+
+  it('an analyzer that fails to start degrades to the plain menu', () => {
+    const failed = ev({ type: 'analyzer.failed', reason: 'Symbl answered 503' });
+    const { perEvent, state } = run(fresh(), [incoming(), answered(), created(), joined(CUSTOMER), failed]);
+    expect(kinds(perEvent.at(-1)!)).toEqual(['playMenu']);
+    expect(state.analyzer).toMatchObject({ status: 'failed', failure: 'Symbl answered 503' });
+  });
+
+  it('telnyx source: customer joining starts transcription of their leg and the menu', () => {
+    const { perEvent } = run(fresh('telnyx'), [incoming(), answered(), created(), joined(CUSTOMER)]);
+    expect(perEvent.at(-1)).toEqual([
+      { kind: 'startTranscription', callControlId: CUSTOMER },
+      expect.objectContaining({ kind: 'playMenu' }),
+    ]);
+  });
+
+  it('a late analyzer.started records the connection', () => {
+    const { state } = run(fresh(), [incoming(), answered(), started()]);
+    expect(state.analyzer).toMatchObject({ status: 'started', connectionId: 'conn-1', conversationId: 'conv-1' });
+  });
+});
+
+describe('call flow: the menu', () => {
+  it.each([
+    ['2 repeats the menu', gather('2'), ['playMenu'], 'playing'],
+    ['silence re-prompts', gather('', 'timeout'), ['playMenu'], 'playing'],
+    ['invalid re-prompts', gather('9', 'invalid'), ['playMenu'], 'playing'],
+    ['cancelled (we stopped it) does nothing', gather('', 'cancelled'), [], 'paused'],
+  ] as const)('%s', (_name, event, expected, status) => {
+    const { perEvent, state } = run(inMenu(), [event]);
+    expect(kinds(perEvent[0]!)).toEqual(expected);
+    expect(state.menu.status).toBe(status);
+  });
+
+  it('three misses in a row end in the polite fallback, and then nothing more', () => {
+    const { perEvent, state } = run(inMenu(), [gather('', 'timeout'), gather('', 'timeout'), gather('', 'timeout'), gather('', 'timeout')]);
+    expect(perEvent.map(kinds)).toEqual([['playMenu'], ['playMenu'], ['speak'], []]);
+    expect(perEvent[0]![0]).toMatchObject({ text: prompts.menuRetry });
+    expect(perEvent[2]![0]).toMatchObject({ text: prompts.fallback });
+    expect(state.menu).toEqual({ status: 'fallback', misses: 3 });
+  });
+
+  it('a gather ending on another leg is ignored', () => {
+    const { perEvent } = run(inMenu(), [ev({ type: 'gather.ended', callControlId: ANALYZER, digits: '1', status: 'valid' })]);
+    expect(perEvent[0]).toEqual([]);
+  });
+});
+
+describe('call flow: escalation', () => {
+  it('pressing 1 claims the escalation, tells the customer, dials the first operator into the conference', () => {
+    const { perEvent, state } = run(inMenu(), [gather('1')]);
+    expect(kinds(perEvent[0]!)).toEqual(['speak', 'dialOperator']);
+    expect(perEvent[0]![0]).toMatchObject({ text: prompts.connecting });
+    expect(perEvent[0]![1]).toMatchObject({ to: '+15550000001', conferenceId: CONF, timeoutSecs: 20, operator: { attempt: 0, round: 0 } });
+    expect(decodeClientState((perEvent[0]![1] as { clientState: string }).clientState)).toEqual({ sessionId: state.id, role: 'operator', attempt: 0, round: 0 });
+    expect(state.escalation).toMatchObject({ status: 'dialing', reason: { rule: 'dtmf' }, claimedAtMs: T0 + 1000 });
+    expect(state.poll.active).toBe(false);
+  });
+
+  it('a DTMF 1 outside a running menu escalates and stops nothing', () => {
+    const fallback = run(inMenu(), [gather('', 'timeout'), gather('', 'timeout'), gather('', 'timeout')]).state;
+    const { perEvent } = run(fallback, [ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' })]);
+    expect(kinds(perEvent[0]!)).toEqual(['speak', 'dialOperator']);
+  });
+
+  it('a DTMF 1 during the menu waits for the gather to end, so the key is acted on once', () => {
+    const { perEvent } = run(inMenu(), [ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' }), gather('1')]);
+    expect(perEvent.map(kinds)).toEqual([[], ['speak', 'dialOperator']]);
+  });
+
+  it('nothing escalates twice: a sentiment trigger after DTMF 1 changes nothing', () => {
+    const angry = ev({ type: 'utterances.heard', utterances: [{ id: 'm1', text: 'this is awful', score: -0.95, atMs: T0 + 500 }] });
+    const { perEvent, state } = run(inMenu(), [gather('1'), angry]);
+    expect(kinds(perEvent[1]!)).toEqual([]);
+    expect(state.escalation?.reason.rule).toBe('dtmf');
+  });
+
+  it('a negative utterance escalates, stopping the menu first', () => {
+    const angry = ev({ type: 'utterances.heard', utterances: [{ id: 'm1', text: 'this is absolutely terrible', score: -0.9, atMs: T0 + 500 }] });
+    const { perEvent, state } = run(inMenu(), [angry]);
+    expect(kinds(perEvent[0]!)).toEqual(['stopGather', 'speak', 'dialOperator']);
+    expect(state.escalation?.reason).toMatchObject({ rule: 'utterance', score: -0.9, text: 'this is absolutely terrible' });
+  });
+
+  it('escalation before the conference exists waits for it, then dials', () => {
+    const { perEvent, state } = run(fresh(), [
+      incoming(),
+      answered(),
+      ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' }),
+      created(),
+    ]);
+    expect(kinds(perEvent[2]!)).toEqual(['speak']);
+    expect(kinds(perEvent[3]!)).toEqual(['dialOperator']);
+    expect(state.escalation?.status).toBe('dialing');
+  });
+
+  it('operator answers and joins: connected, briefed by a whisper of the reason to them alone', () => {
+    const ref = { attempt: 0, round: 0 };
+    const { perEvent, state } = run(inMenu(), [
+      gather('1'),
+      ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }),
+      joined(OPERATOR),
+      joined(OPERATOR),
+    ]);
+    expect(state.escalation).toMatchObject({ status: 'connected', connectedAtMs: T0 + 1000, briefed: true });
+    expect(perEvent[3]).toEqual([
+      { kind: 'whisper', conferenceId: CONF, callControlIds: [OPERATOR], text: 'Escalated call. The customer pressed 1 for an operator.' },
+    ]);
+    expect(perEvent[4]).toEqual([]);
+  });
+
+  it('the operator answering before its initiated event is seen still binds the leg (reordering)', () => {
+    const ref = { attempt: 0, round: 0 };
+    const { state } = run(inMenu(), [gather('1'), ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }), ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref })]);
+    expect(state.escalation?.attempts[0]).toEqual({ to: '+15550000001', callControlId: OPERATOR, status: 'answered' });
+  });
+
+  it('no answer: the next operator is dialed; when all fail, apology and the menu again', () => {
+    const first = { attempt: 0, round: 0 };
+    const second = { attempt: 1, round: 0 };
+    const { perEvent, state } = run(inMenu(), [
+      gather('1'),
+      ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'timeout', operator: first }),
+      ev({ type: 'call.hangup', callControlId: OPERATOR_2, cause: 'timeout', operator: second }),
+    ]);
+    expect(perEvent[1]).toEqual([expect.objectContaining({ kind: 'dialOperator', to: '+15550000002', operator: second })]);
+    expect(kinds(perEvent[2]!)).toEqual(['speak', 'playMenu']);
+    expect(perEvent[2]![0]).toMatchObject({ text: prompts.noOperator });
+    expect(state.escalation?.status).toBe('failed');
+    expect(state.escalation?.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+  });
+
+  it('after every operator failed, pressing 1 starts a new round; sentiment does not', () => {
+    const failedAll = run(inMenu(), [
+      gather('1'),
+      ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'timeout', operator: { attempt: 0, round: 0 } }),
+      ev({ type: 'call.hangup', callControlId: OPERATOR_2, cause: 'timeout', operator: { attempt: 1, round: 0 } }),
+    ]).state;
+    const angry = ev({ type: 'utterances.heard', utterances: [{ id: 'm9', text: 'unbelievable', score: -0.99, atMs: T0 + 900 }] });
+    const { perEvent, state } = run(failedAll, [angry, gather('1')]);
+    expect(perEvent[0]).toEqual([]);
+    expect(kinds(perEvent[1]!)).toEqual(['speak', 'dialOperator']);
+    expect(state.escalation).toMatchObject({ round: 1, status: 'dialing' });
+  });
+
+  it('a hangup from a previous round’s operator is ignored', () => {
+    const { perEvent } = run(inMenu(), [gather('1'), ev({ type: 'call.hangup', callControlId: 'v3:stranger', cause: 'timeout', operator: { attempt: 0, round: 7 } })]);
+    expect(perEvent[1]).toEqual([]);
+  });
+
+  it('with no operator numbers configured, nothing is claimed', () => {
+    const flow = createCallFlow({ ...settings, transferNumbers: [] });
+    const decision = flow(inMenu(), gather('1'), T0);
+    expect(decision.state.escalation).toBeUndefined();
+  });
+});
+
+describe('call flow: hangups', () => {
+  it('customer hangup ends the session and releases everything', () => {
+    const ref = { attempt: 0, round: 0 };
+    const { perEvent, state } = run(inMenu(), [gather('1'), ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref }), hangup(CUSTOMER)]);
+    expect(perEvent[2]).toEqual([
+      { kind: 'endConference', conferenceId: CONF },
+      { kind: 'stopAnalyzer', connectionId: 'conn-1' },
+      { kind: 'hangup', callControlId: ANALYZER },
+      { kind: 'hangup', callControlId: OPERATOR },
+    ]);
+    expect(state).toMatchObject({ status: 'ended', endedAtMs: T0 + 1000, endReason: 'customer hung up (normal_clearing)' });
+    expect(state.poll.active).toBe(false);
+  });
+
+  it('customer hangup before answer ends the session with nothing to release', () => {
+    const { perEvent, state } = run(fresh(), [incoming(), hangup(CUSTOMER, 'originator_cancel')]);
+    expect(perEvent[1]).toEqual([]);
+    expect(state.status).toBe('ended');
+  });
+
+  it('an analyzer that starts after the customer left is stopped', () => {
+    const { perEvent } = run(fresh(), [incoming(), hangup(CUSTOMER), started()]);
+    expect(perEvent[2]).toEqual([{ kind: 'stopAnalyzer', connectionId: 'conn-1' }]);
+  });
+
+  it('an analyzer leg identified after the customer left is hung up', () => {
+    const { perEvent } = run(fresh(), [incoming(), hangup(CUSTOMER), identified()]);
+    expect(perEvent[2]).toEqual([{ kind: 'hangup', callControlId: ANALYZER }]);
+  });
+
+  it('an operator leg that starts ringing after the customer left is hung up', () => {
+    const ref = { attempt: 0, round: 0 };
+    const { perEvent } = run(inMenu(), [gather('1'), hangup(CUSTOMER), ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref })]);
+    expect(perEvent[2]).toEqual([{ kind: 'hangup', callControlId: OPERATOR }]);
+  });
+
+  it('the analyzer leg hanging up stops polling; the call goes on', () => {
+    const { state } = run(inMenu(), [hangup(ANALYZER)]);
+    expect(state.poll.active).toBe(false);
+    expect(state.analyzer).toMatchObject({ status: 'stopped', legHungUp: true });
+    expect(state.status).toBe('active');
+  });
+
+  it('events after the end change nothing', () => {
+    const ended = run(inMenu(), [hangup(CUSTOMER)]).state;
+    const { perEvent } = run(ended, [gather('1'), hangup(CUSTOMER), answered(), ev({ type: 'analyzer.timeout' })]);
+    expect(perEvent.flat()).toEqual([]);
+  });
+
+  it('conference.ended is recorded once', () => {
+    const { state, perEvent } = run(inMenu(), [ev({ type: 'conference.ended', conferenceId: CONF }), ev({ type: 'conference.ended', conferenceId: CONF })]);
+    expect(state.conference.ended).toBe(true);
+    expect(perEvent.flat()).toEqual([]);
+  });
+});
+
+describe('call flow: polling', () => {
+  const heard = (seq: number, messageId: string, utterances: { id: string; text: string; score: number; atMs: number }[] = []) =>
+    ev({ type: 'utterances.heard', utterances, poll: { seq, messageId } });
+
+  it('a poll at the chain’s position advances it and schedules the next', () => {
+    const { perEvent, state } = run(inMenu(), [heard(0, 'msg-a')]);
+    expect(perEvent[0]).toEqual([{ kind: 'schedulePoll', sessionId: state.id, seq: 1, delaySeconds: 1 }]);
+    expect(state.poll).toEqual({ active: true, seq: 1, advancedBy: 'msg-a' });
+  });
+
+  it('a doubled message (same seq, another message) is dropped: one chain', () => {
+    const { perEvent } = run(inMenu(), [heard(0, 'msg-a'), heard(0, 'msg-b')]);
+    expect(perEvent[1]).toEqual([]);
+  });
+
+  it('the message that advanced the chain, redelivered, resends the follow-up (it may have been lost)', () => {
+    const { perEvent, state } = run(inMenu(), [heard(0, 'msg-a'), heard(0, 'msg-a')]);
+    expect(perEvent[1]).toEqual([{ kind: 'schedulePoll', sessionId: state.id, seq: 1, delaySeconds: 1 }]);
+    expect(state.poll.seq).toBe(1);
+  });
+
+  it('the chain stops after hangup, after escalation, and past the maximum call age', () => {
+    expect(run(inMenu(), [hangup(CUSTOMER), heard(0, 'm')]).perEvent[1]).toEqual([]);
+    expect(run(inMenu(), [gather('1'), heard(0, 'm')]).perEvent[1]).toEqual([]);
+    const old = run(inMenu(), [heard(0, 'm')], T0 + 3600_000);
+    expect(old.perEvent[0]).toEqual([]);
+    expect(old.state.poll.active).toBe(false);
+  });
+
+  it('utterances seen before and prompt echoes are not evaluated again', () => {
+    const echo = { id: 'p1', text: 'press 1 to speak with an operator press 2 to hear these options again', score: -0.8, atMs: T0 + 10 };
+    const calm = { id: 'c1', text: 'hi I have a question about my bill', score: 0.1, atMs: T0 + 20 };
+    const { state, commands } = run(inMenu(), [heard(0, 'a', [echo, calm]), heard(1, 'b', [echo, calm])]);
+    expect(kinds(commands)).toEqual(['schedulePoll', 'schedulePoll']);
+    expect(state.utterances.map((u) => u.id)).toEqual(['c1']);
+    expect(state.seenUtteranceIds).toEqual(['p1', 'c1']);
+    expect(state.escalation).toBeUndefined();
+  });
+
+  it('the telnyx source escalates inline, without a poll chain', () => {
+    const live = run(fresh('telnyx'), [incoming(), answered(), created(), joined(CUSTOMER)]).state;
+    const angry = ev({ type: 'utterances.heard', utterances: [{ id: 't1', text: 'get me a human now', score: -0.2, atMs: T0 + 5 }] });
+    const { perEvent, state } = run(live, [angry]);
+    expect(kinds(perEvent[0]!)).toEqual(['stopGather', 'speak', 'dialOperator']);
+    expect(state.escalation?.reason.rule).toBe('request');
+    expect(state.poll.active).toBe(false);
+  });
+});
+
+describe('call flow: purity', () => {
+  it('gives the same decision for the same input and does not touch its input', () => {
+    const state = inMenu();
+    const snapshot = structuredClone(state);
+    const event = gather('1');
+    const a = transition(state, event, T0 + 5);
+    const b = transition(state, event, T0 + 5);
+    expect(a).toEqual(b);
+    expect(state).toEqual(snapshot);
+  });
+
+  it('an event that does not apply returns the very same state', () => {
+    const state = inMenu();
+    expect(transition(state, answered('v3:nobody'), T0).state).toBe(state);
+  });
+});
