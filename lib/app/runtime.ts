@@ -1,0 +1,110 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import Telnyx from 'telnyx';
+import type { Config } from '../config.js';
+import { createCallFlow } from '../core/call-flow.js';
+import type { CallFlowSettings } from '../core/model.js';
+import type { Log } from '../log.js';
+import { createSqsScheduler } from '../scheduler/poll-queue.js';
+import type { SentimentScorer } from '../sentiment/scorer.js';
+import type { SentimentSource } from '../sentiment/sentiment-source.js';
+import { createDynamoSessionStore, type SessionStore } from '../store/session-store.js';
+import { createSymblClient } from '../symbl/symbl-client.js';
+import { createSymblSource } from '../symbl/symbl-source.js';
+import { importTelnyxPublicKey } from '../telnyx/signature.js';
+import { createCallService, type CallService, type CommandExecutor } from './call-service.js';
+import { createCommandExecutor } from './command-executor.js';
+import { createPollerApp, type PollerApp } from './poller-app.js';
+import { createWebhookApp, type WebhookApp } from './webhook-app.js';
+
+/** The call-flow settings a deployment's config implies. */
+export function callFlowSettings(config: Config): CallFlowSettings {
+  return {
+    transferNumbers: config.telnyx.transferNumbers,
+    operatorRingTimeoutSeconds: config.operatorRingTimeoutSeconds,
+    pollIntervalSeconds: config.pollIntervalSeconds,
+    analyzerJoinTimeoutSeconds: config.analyzerJoinTimeoutSeconds,
+    maxCallAgeSeconds: config.maxCallAgeSeconds,
+    maxMenuMisses: 3,
+    policy: config.policy,
+  };
+}
+
+export interface RuntimeOptions {
+  readonly log: Log;
+  readonly nowMs?: () => number;
+  /** Needed when the source is Telnyx transcription. */
+  readonly scorer?: SentimentScorer;
+  /** Overrides for tests and local runs; AWS clients otherwise use the SDK's own endpoint settings. */
+  readonly dynamo?: DynamoDBClient;
+  readonly sqs?: SQSClient;
+  readonly fetch?: typeof fetch;
+}
+
+export interface Runtime {
+  readonly store: SessionStore;
+  readonly service: CallService;
+  readonly executor: CommandExecutor;
+  readonly webhook: WebhookApp;
+  readonly poller: PollerApp;
+  readonly source: SentimentSource | undefined;
+}
+
+/** Builds every client and use case once; the Lambda handlers and the local stack share it. */
+export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
+  const nowMs = options.nowMs ?? Date.now;
+  const { log } = options;
+  const dynamo = DynamoDBDocumentClient.from(options.dynamo ?? new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = createDynamoSessionStore({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
+  if (!config.pollQueueUrl) throw new Error('POLL_QUEUE_URL is required');
+  const scheduler = createSqsScheduler(options.sqs ?? new SQSClient({}), config.pollQueueUrl);
+  const telnyx = new Telnyx({
+    apiKey: config.telnyx.apiKey,
+    ...(config.telnyx.baseUrl ? { baseURL: config.telnyx.baseUrl } : {}),
+    timeout: 4000,
+    maxRetries: 2,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const symbl = config.symbl
+    ? createSymblClient({
+        baseUrl: config.symbl.baseUrl,
+        credentials: { appId: config.symbl.appId, appSecret: config.symbl.appSecret },
+        nowMs,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    : undefined;
+  const executor = createCommandExecutor({
+    telnyx,
+    telnyxSettings: { connectionId: config.telnyx.connectionId, fromNumber: config.telnyx.conferenceNumber, voice: config.telnyx.voice },
+    analyzer: symbl
+      ? {
+          client: symbl,
+          dialInNumber: config.telnyx.conferenceNumber,
+          summaryEmails: config.symbl?.summaryEmails ?? [],
+          sessionNamePrefix: config.telnyx.conferenceNamePrefix,
+        }
+      : undefined,
+    scheduler,
+    log,
+  });
+  const service = createCallService({ store, executor, transition: createCallFlow(callFlowSettings(config)), log, nowMs });
+  const source = symbl ? createSymblSource(symbl) : undefined;
+  if (config.sentimentSource === 'telnyx' && !options.scorer) throw new Error('The telnyx sentiment source needs a scorer');
+  const webhook = createWebhookApp({
+    service,
+    store,
+    executor,
+    log,
+    nowMs,
+    publicKey: config.telnyx.verifySignatures ? importTelnyxPublicKey(config.telnyx.publicKey) : undefined,
+    analyzerNumbers: config.symbl?.numbers ?? [],
+    conferenceNamePrefix: config.telnyx.conferenceNamePrefix,
+    source: config.sentimentSource,
+    scorer: options.scorer,
+  });
+  const poller = createPollerApp({ service, store, source, log });
+  return { store, service, executor, webhook, poller, source };
+}

@@ -1,0 +1,41 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+
+/** What travels on the poll queue: a poll cycle, or the analyzer-join timer. */
+export type QueueMessage =
+  | { readonly kind: 'poll'; readonly sessionId: string; readonly seq: number }
+  | { readonly kind: 'analyzer-timeout'; readonly sessionId: string };
+
+const messageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('poll'), sessionId: z.string().regex(/^\d{10}$/), seq: z.number().int().min(0) }),
+  z.object({ kind: z.literal('analyzer-timeout'), sessionId: z.string().regex(/^\d{10}$/) }),
+]);
+
+/** Parses a queue message body; undefined when it is not one of ours (it is then dropped, not retried). */
+export function parseQueueMessage(body: string): QueueMessage | undefined {
+  try {
+    const parsed = messageSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Scheduler {
+  send(message: QueueMessage, delaySeconds: number): Promise<void>;
+}
+
+/** Sends to the poll queue; SQS DelaySeconds is the timer (at most 15 minutes). */
+export function createSqsScheduler(client: SQSClient, queueUrl: string): Scheduler {
+  return {
+    async send(message, delaySeconds) {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(message),
+          DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
+        }),
+      );
+    },
+  };
+}

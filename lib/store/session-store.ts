@@ -1,0 +1,181 @@
+import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { HeardDigit } from '../core/analyzer-code.js';
+import type { Role, Session, StampedCommand } from '../core/model.js';
+
+/** Commands an event produced, kept so a redelivery can repeat them with the same ids. */
+export interface RecordedEffect {
+  readonly eventId: string;
+  readonly commands: readonly StampedCommand[];
+}
+
+/** A session as stored: the call-flow state plus the delivery bookkeeping around it. */
+export interface SessionRecord {
+  readonly session: Session;
+  /** Webhook/event ids already applied, newest last, bounded. */
+  readonly seenEventIds: readonly string[];
+  readonly effects: readonly RecordedEffect[];
+}
+
+/** A look-up item pointing back at a session. */
+export type Link =
+  | { readonly kind: 'leg'; readonly callControlId: string; readonly role: Role }
+  | { readonly kind: 'conference'; readonly conferenceId: string };
+
+export type CreateOutcome = 'created' | 'exists';
+export type SaveOutcome = 'saved' | 'conflict';
+
+export interface LegLink {
+  readonly sessionId: string | undefined;
+  readonly role: Role | undefined;
+}
+
+/** Persistence for sessions and their look-ups; every write is conditional or idempotent. */
+export interface SessionStore {
+  get(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Creates the session only if its id is free. */
+  create(record: SessionRecord, links: readonly Link[]): Promise<CreateOutcome>;
+  /** Writes only if the stored version is still `record.session.version - 1`. */
+  save(record: SessionRecord, links: readonly Link[]): Promise<SaveOutcome>;
+  findByLeg(callControlId: string): Promise<LegLink | undefined>;
+  findByConference(conferenceId: string): Promise<string | undefined>;
+  /** Adds one digit heard on a not-yet-identified analyzer leg; returns all digits so far. */
+  addAnalyzerDigit(callControlId: string, digit: HeardDigit): Promise<{ sessionId: string | undefined; digits: HeardDigit[] }>;
+}
+
+export interface DynamoSessionStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly retentionDays: number;
+  readonly nowMs: () => number;
+}
+
+const sessionKey = (id: string) => `S#${id}`;
+const legKey = (callControlId: string) => `L#${callControlId}`;
+const conferenceKey = (conferenceId: string) => `C#${conferenceId}`;
+const digitPrefix = 'd_';
+
+// Named conditions: what each guarded write requires of the stored item.
+const sessionIsNew = 'attribute_not_exists(pk)';
+const versionIs = '#version = :expected';
+
+function isConditionFailure(error: unknown): boolean {
+  if (error instanceof ConditionalCheckFailedException) return true;
+  if (error instanceof TransactionCanceledException) {
+    return (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
+  }
+  return false;
+}
+
+/** DynamoDB single-table store: sessions under `S#`, look-ups under `L#` (legs) and `C#` (conferences). */
+export function createDynamoSessionStore(options: DynamoSessionStoreOptions): SessionStore {
+  const { client, tableName } = options;
+  const ttl = () => Math.floor(options.nowMs() / 1000) + options.retentionDays * 86_400;
+
+  const sessionItem = (record: SessionRecord) => ({
+    pk: sessionKey(record.session.id),
+    kind: 'session',
+    version: record.session.version,
+    status: record.session.status,
+    ttl: ttl(),
+    session: record.session,
+    seenEventIds: record.seenEventIds,
+    effects: record.effects,
+  });
+
+  const linkItem = (sessionId: string, link: Link) =>
+    link.kind === 'leg'
+      ? { pk: legKey(link.callControlId), kind: 'leg', sessionId, role: link.role, ttl: ttl() }
+      : { pk: conferenceKey(link.conferenceId), kind: 'conference', sessionId, ttl: ttl() };
+
+  async function write(record: SessionRecord, links: readonly Link[], condition: string, values?: Record<string, unknown>): Promise<boolean> {
+    const put = {
+      TableName: tableName,
+      Item: sessionItem(record),
+      ConditionExpression: condition,
+      ...(values ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: values } : {}),
+    };
+    try {
+      if (links.length === 0) {
+        await client.send(new PutCommand(put));
+      } else {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Put: put }, ...links.map((link) => ({ Put: { TableName: tableName, Item: linkItem(record.session.id, link) } }))],
+          }),
+        );
+      }
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  return {
+    async get(sessionId) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: sessionKey(sessionId) }, ConsistentRead: true }));
+      if (!out.Item) return undefined;
+      const item = out.Item as { session: Session; seenEventIds?: string[]; effects?: RecordedEffect[] };
+      return { session: item.session, seenEventIds: item.seenEventIds ?? [], effects: item.effects ?? [] };
+    },
+
+    async create(record, links) {
+      return (await write(record, links, sessionIsNew)) ? 'created' : 'exists';
+    },
+
+    async save(record, links) {
+      return (await write(record, links, versionIs, { ':expected': record.session.version - 1 })) ? 'saved' : 'conflict';
+    },
+
+    async findByLeg(callControlId) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: legKey(callControlId) }, ConsistentRead: true }));
+      if (!out.Item) return undefined;
+      return { sessionId: out.Item.sessionId as string | undefined, role: out.Item.role as Role | undefined };
+    },
+
+    async findByConference(conferenceId) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: conferenceKey(conferenceId) }, ConsistentRead: true }));
+      return out.Item?.sessionId as string | undefined;
+    },
+
+    async addAnalyzerDigit(callControlId, digit) {
+      // One attribute per webhook: a duplicate overwrites itself, and no read is needed first.
+      const name = `${digitPrefix}${digit.eventId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 120)}`;
+      const out = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: legKey(callControlId) },
+          UpdateExpression: 'SET #digit = :digit, #kind = if_not_exists(#kind, :kind), #role = if_not_exists(#role, :role), #ttl = :ttl',
+          ExpressionAttributeNames: { '#digit': name, '#kind': 'kind', '#role': 'role', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':digit': { digit: digit.digit, atMs: digit.atMs, eventId: digit.eventId },
+            ':kind': 'leg',
+            ':role': 'analyzer',
+            ':ttl': ttl(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = out.Attributes ?? {};
+      const digits = Object.entries(item)
+        .filter(([key]) => key.startsWith(digitPrefix))
+        .map(([, value]) => value as HeardDigit);
+      return { sessionId: item.sessionId as string | undefined, digits };
+    },
+  };
+}
+
+/** The table's shape, for local set-up and tests (the CDK stack declares the same). */
+export const tableDefinition = {
+  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
+  BillingMode: 'PAY_PER_REQUEST' as const,
+};
+export const ttlAttribute = 'ttl';

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { decodeClientState, type ClientState } from '../core/client-state.js';
+import { BadRequestError } from '../errors.js';
+
+/** A Telnyx webhook in our own terms: one variant per event type the product acts on. */
+export type TelnyxEvent = {
+  readonly id: string;
+  readonly occurredAtMs: number | undefined;
+  readonly clientState: ClientState | undefined;
+} & (
+  | { readonly type: 'call.initiated'; readonly callControlId: string; readonly direction: 'incoming' | 'outgoing'; readonly from: string; readonly to: string }
+  | { readonly type: 'call.answered'; readonly callControlId: string }
+  | { readonly type: 'call.hangup'; readonly callControlId: string; readonly cause: string }
+  | { readonly type: 'call.dtmf.received'; readonly callControlId: string; readonly digit: string }
+  | { readonly type: 'call.gather.ended'; readonly callControlId: string; readonly digits: string; readonly status: GatherStatus }
+  | { readonly type: 'call.transcription'; readonly callControlId: string; readonly transcript: string; readonly isFinal: boolean; readonly track: 'inbound' | 'outbound' | undefined }
+  | { readonly type: 'conference.created'; readonly conferenceId: string; readonly callControlId: string }
+  | { readonly type: 'conference.participant.joined'; readonly conferenceId: string; readonly callControlId: string }
+  | { readonly type: 'conference.participant.left'; readonly conferenceId: string; readonly callControlId: string }
+  | { readonly type: 'conference.ended'; readonly conferenceId: string }
+  | { readonly type: 'ignored'; readonly eventType: string }
+);
+
+export type GatherStatus = 'valid' | 'invalid' | 'timeout' | 'cancelled' | 'call_hangup' | 'other';
+
+const id = z.string().min(1).max(200);
+const timestamp = z.string().max(64).optional();
+
+const envelope = z.object({
+  data: z.object({
+    record_type: z.literal('event'),
+    event_type: z.string().min(1).max(100),
+    id,
+    occurred_at: timestamp,
+    payload: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+const callLeg = z.object({ call_control_id: id, client_state: z.string().max(4096).nullish() });
+
+const payloads = {
+  'call.initiated': callLeg.extend({ direction: z.enum(['incoming', 'outgoing']), from: z.string().max(200), to: z.string().max(200) }),
+  'call.answered': callLeg,
+  'call.hangup': callLeg.extend({ hangup_cause: z.string().max(100).nullish() }),
+  'call.dtmf.received': callLeg.extend({ digit: z.string().regex(/^[0-9*#A-D]$/) }),
+  'call.gather.ended': callLeg.extend({ digits: z.string().max(128).nullish(), status: z.string().max(50) }),
+  'call.transcription': callLeg.extend({
+    transcription_data: z.object({
+      transcript: z.string().max(10_000),
+      is_final: z.boolean(),
+      transcription_track: z.enum(['inbound', 'outbound']).nullish(),
+    }),
+  }),
+  'conference.created': z.object({ conference_id: id, call_control_id: id, client_state: z.string().max(4096).nullish() }),
+  'conference.participant.joined': z.object({ conference_id: id, call_control_id: id, client_state: z.string().max(4096).nullish() }),
+  'conference.participant.left': z.object({ conference_id: id, call_control_id: id, client_state: z.string().max(4096).nullish() }),
+  'conference.ended': z.object({ conference_id: id }),
+} as const;
+
+type KnownType = keyof typeof payloads;
+const isKnown = (type: string): type is KnownType => Object.hasOwn(payloads, type);
+
+const gatherStatuses: readonly GatherStatus[] = ['valid', 'invalid', 'timeout', 'cancelled', 'call_hangup'];
+
+function occurredAt(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * Parses a verified webhook body. Malformed JSON or a known event with missing or mistyped
+ * fields is a BadRequestError; an event type the product does not use comes back as `ignored`.
+ */
+export function parseTelnyxEvent(rawBody: string): TelnyxEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch (cause) {
+    throw new BadRequestError('Body is not valid JSON', { cause });
+  }
+  const outer = envelope.safeParse(json);
+  if (!outer.success) throw new BadRequestError(`Not a Telnyx event envelope: ${describe(outer.error)}`);
+  const { data } = outer.data;
+  const type = data.event_type;
+  const payloadRaw = data.payload ?? {};
+  // conference.* events carry occurred_at inside the payload.
+  const inner = typeof payloadRaw.occurred_at === 'string' ? payloadRaw.occurred_at : undefined;
+  const base = { id: data.id, occurredAtMs: occurredAt(data.occurred_at ?? inner) };
+  if (!isKnown(type)) return { ...base, clientState: undefined, type: 'ignored', eventType: type };
+
+  const parsed = payloads[type].safeParse(payloadRaw);
+  if (!parsed.success) throw new BadRequestError(`Invalid ${type} payload: ${describe(parsed.error)}`);
+  const p = parsed.data as Record<string, unknown>;
+  const clientState = decodeClientState(p.client_state as string | null | undefined);
+  const callControlId = p.call_control_id as string;
+  const withState = { ...base, clientState };
+
+  switch (type) {
+    case 'call.initiated':
+      return { ...withState, type, callControlId, direction: p.direction as 'incoming' | 'outgoing', from: p.from as string, to: p.to as string };
+    case 'call.answered':
+      return { ...withState, type, callControlId };
+    case 'call.hangup':
+      return { ...withState, type, callControlId, cause: (p.hangup_cause as string | null | undefined) ?? 'unspecified' };
+    case 'call.dtmf.received':
+      return { ...withState, type, callControlId, digit: p.digit as string };
+    case 'call.gather.ended': {
+      const status = p.status as string;
+      return {
+        ...withState,
+        type,
+        callControlId,
+        digits: (p.digits as string | null | undefined) ?? '',
+        status: gatherStatuses.includes(status as GatherStatus) ? (status as GatherStatus) : 'other',
+      };
+    }
+    case 'call.transcription': {
+      const t = p.transcription_data as { transcript: string; is_final: boolean; transcription_track?: 'inbound' | 'outbound' | null };
+      return { ...withState, type, callControlId, transcript: t.transcript, isFinal: t.is_final, track: t.transcription_track ?? undefined };
+    }
+    case 'conference.created':
+    case 'conference.participant.joined':
+    case 'conference.participant.left':
+      return { ...withState, type, conferenceId: p.conference_id as string, callControlId };
+    case 'conference.ended':
+      return { ...base, clientState: undefined, type, conferenceId: p.conference_id as string };
+  }
+}
