@@ -1,0 +1,26 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { loadConfig, type Config } from '../../lib/config.js';
+
+/** Keys of the one Secrets Manager secret (a JSON object) the stack creates. */
+const secretKeys = ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'SYMBL_APP_SECRET'] as const;
+
+/**
+ * The environment with the secret's values merged in. In Lambda the secrets come from
+ * Secrets Manager (APP_SECRET_ARN), read once per cold start and cached by Powertools; locally
+ * they are plain variables.
+ */
+export async function resolveEnvironment(env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>> {
+  const arn = env.APP_SECRET_ARN;
+  if (!arn) return { ...env };
+  const secret = await getSecret<Record<string, unknown>>(arn, { transform: 'json', maxAge: 300 });
+  const merged: Record<string, string | undefined> = { ...env };
+  for (const key of secretKeys) {
+    const value = secret?.[key];
+    if (typeof value === 'string' && value !== '') merged[key] = value;
+  }
+  return merged;
+}
+
+export async function loadFunctionConfig(env: NodeJS.ProcessEnv): Promise<Config> {
+  return loadConfig(await resolveEnvironment(env), { requireQueue: true });
+}

@@ -1,0 +1,9 @@
+import type { Config } from '../../lib/config.js';
+import type { SentimentScorer } from '../../lib/sentiment/scorer.js';
+
+/** The local scorer, loaded only where transcripts are scored (the Telnyx source). */
+export async function scorerFor(config: Config): Promise<SentimentScorer | undefined> {
+  if (config.sentimentSource !== 'telnyx') return undefined;
+  const { createDefaultScorer } = await import('../../lib/sentiment/default-scorer.js');
+  return createDefaultScorer();
+}
