@@ -8,5 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // Integration tests each start their own local servers; two cores fit two at a time.
     maxWorkers: 2,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

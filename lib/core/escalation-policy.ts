@@ -8,7 +8,7 @@ export type PolicyDecision =
   | { readonly escalate: false };
 
 const requestPatterns: readonly RegExp[] = [
-  /\b(an?|the|your|some|real|live)\s+(agent|representative|rep|operator|human|person)\b/,
+  /\b(an?|your|some|real|live)\s+(agent|representative|rep|operator|human)\b/,
   /\b(agent|representative|operator)\b/,
   /\b(speak|talk)\s+(to|with)\s+(someone|somebody|a person|a human|a manager|a supervisor|an? (real|actual|live) (person|human))\b/,
   /\b(human being|real person|live person)\b/,

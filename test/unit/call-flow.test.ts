@@ -26,7 +26,8 @@ function fresh(source: 'symbl' | 'telnyx' = 'symbl'): Session {
 }
 
 let counter = 0;
-const ev = (event: Omit<CallEvent, 'id'> & { id?: string }): CallEvent => ({ id: `e${++counter}`, ...event }) as CallEvent;
+type EventInput = CallEvent extends infer E ? (E extends CallEvent ? Omit<E, 'id'> & { id?: string } : never) : never;
+const ev = (event: EventInput): CallEvent => ({ id: `e${++counter}`, ...event }) as CallEvent;
 
 /** Folds events through the flow, as the store would (version bump per change). */
 function run(start: Session, events: readonly CallEvent[], nowMs = T0 + 1000) {

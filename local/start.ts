@@ -1,0 +1,41 @@
+import { loadConfig, ConfigError } from '../lib/config.js';
+import { localEnvironment } from './env.js';
+import { startLocalStack } from './stack.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const { env, mapped } = localEnvironment();
+if (mapped.length > 0) console.log(`Using the workshop's names: ${mapped.join(', ')}`);
+
+// Check the settings before starting anything, with the same parser the functions use.
+try {
+  loadConfig({ ...env, TABLE_NAME: 'local', POLL_QUEUE_URL: 'http://127.0.0.1/queue' });
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`${error.message}\n\nSet these in the environment or in a .env file (see README.md), or run \`npm run demo\` to try it without accounts.`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+const stack = await startLocalStack({
+  env,
+  port: Number(env.PORT ?? 3000),
+  ...(env.DYNAMODB_PORT ? { dynamoPort: Number(env.DYNAMODB_PORT) } : {}),
+});
+console.log(`sentiment-ivr is running.
+  webhook:        POST ${stack.webhookUrl}
+  DynamoDB Local: ${stack.dynamoEndpoint} (table ${stack.tableName})
+  poll queue:     ${stack.queueUrl}
+  Telnyx API:     ${env.TELNYX_BASE_URL ?? 'https://api.telnyx.com/v2'}
+Press Ctrl+C to stop.`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('Stopping...');
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
