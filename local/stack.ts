@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { startQueueDriver, type BatchHandler, type DriverStats } from './queue-driver.js';
 import { createTable, localAwsSettings, startDynamoLocal, startQueue, type LocalQueue, type RunningServer } from './servers.js';
 
 export interface LocalStackOptions {
@@ -25,12 +26,11 @@ export interface LocalStack {
   readonly sqsEndpoint: string;
   readonly tableName: string;
   /** Poll-queue messages the driver has handed to the poller, and how many it reported failed. */
-  readonly pollerStats: { batches: number; messages: number; failures: number };
+  readonly pollerStats: DriverStats;
   stop(): Promise<void>;
 }
 
 type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-type PollerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** API Gateway's own limit on a request body. */
 const maxRequestBytes = 10 * 1024 * 1024;
@@ -84,92 +84,6 @@ export function httpApiEvent(request: IncomingMessage, body: Buffer): APIGateway
   } as APIGatewayProxyEventV2;
 }
 
-function lambdaContext(functionName: string): Context {
-  const started = Date.now();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, 10_000 - (Date.now() - started)),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-function sqsEvent(messages: readonly Message[], queueArn: string): SQSEvent {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueArn,
-      awsRegion: localAwsSettings.region,
-    })),
-  };
-}
-
-/**
- * Runs the poller the way Lambda's SQS event source does: batches of up to 10, the handler's
- * reported failures left on the queue to reappear after the visibility timeout, the rest deleted.
- */
-function startPollerDriver(client: SQSClient, queueUrl: string, handler: PollerHandler, concurrency: number, stats: LocalStack['pollerStats']) {
-  let running = true;
-  const queueArn = `arn:aws:sqs:us-east-1:000000000000:${queueUrl.split('/').at(-1)}`;
-  const loop = async () => {
-    while (running) {
-      let messages: Message[] = [];
-      try {
-        const out = await client.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
-        );
-        messages = out.Messages ?? [];
-      } catch (error) {
-        if (!running) return;
-        console.error('poll queue receive failed', error);
-        await new Promise((r) => setTimeout(r, 500));
-        continue;
-      }
-      if (messages.length === 0) continue;
-      stats.batches += 1;
-      stats.messages += messages.length;
-      let failed = new Set<string>(messages.map((m) => m.MessageId!));
-      try {
-        const response = await handler(sqsEvent(messages, queueArn), lambdaContext('poller'));
-        failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      } catch (error) {
-        console.error('poller invocation failed; the whole batch will be redelivered', error);
-      }
-      stats.failures += failed.size;
-      const done = messages.filter((m) => !failed.has(m.MessageId!));
-      if (done.length > 0) {
-        await client.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
-        );
-      }
-    }
-  };
-  const loops = Array.from({ length: concurrency }, () => loop());
-  return async () => {
-    running = false;
-    await Promise.allSettled(loops);
-  };
-}
-
 /**
  * The product on this machine: DynamoDB Local, the SQS emulator, the webhook function behind
  * `POST /webhook`, and the poller consuming the queue. The handlers are the real Lambda
@@ -207,7 +121,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     delete process.env.APP_SECRET_ARN;
     const webhook = (await import('../functions/webhook/handler.js')).handler as WebhookHandler;
-    const poller = (await import('../functions/poller/handler.js')).handler as PollerHandler;
+    const poller = (await import('../functions/poller/handler.js')).handler as BatchHandler;
 
     server = createServer(async (request, response) => {
       if (request.method !== 'POST' || !request.url?.startsWith('/webhook')) {
@@ -231,8 +145,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const port = (server.address() as AddressInfo).port;
 
     sqs = new SQSClient({ ...localAwsSettings, endpoint: queue.endpoint });
-    const pollerStats = { batches: 0, messages: 0, failures: 0 };
-    stopDriver = startPollerDriver(sqs, queue.queueUrl, poller, options.pollerConcurrency ?? 2, pollerStats);
+    const driver = startQueueDriver({ client: sqs, queueUrl: queue.queueUrl, handler: poller, concurrency: options.pollerConcurrency ?? 2 });
+    stopDriver = driver.stop;
+    const pollerStats = driver.stats;
 
     return {
       webhookUrl: `http://127.0.0.1:${port}/webhook`,

@@ -4,6 +4,6 @@ import type { SentimentScorer } from '../../lib/sentiment/scorer.js';
 /** The local scorer, loaded only where transcripts are scored (the Telnyx source). */
 export async function scorerFor(config: Config): Promise<SentimentScorer | undefined> {
   if (config.sentimentSource !== 'telnyx') return undefined;
-  const { createDefaultScorer } = await import('../../lib/sentiment/default-scorer.js');
-  return createDefaultScorer();
+  const { createAfinnScorer } = await import('../../lib/sentiment/afinn-scorer.js');
+  return createAfinnScorer();
 }
