@@ -57,13 +57,21 @@ export function newLinks(before: Session | undefined, after: Session): Link[] {
 }
 
 /**
- * Whether a recorded command still makes sense to repeat on redelivery. Telnyx ignores a
- * repeated command_id, but Symbl has no such key and an operator leg already known is dialed.
+ * A redelivery repeats the analyzer start only when the first attempt has had this long to
+ * report back: a concurrent duplicate must not start a second analyzer while the first call is
+ * still in flight.
  */
-function worthReplaying(command: StampedCommand, session: Session): boolean {
+const analyzerStartGraceMs = 10_000;
+
+/**
+ * Whether a recorded command still makes sense to repeat on redelivery. Telnyx ignores a
+ * repeated command_id; Symbl has no such key, so its start is repeated only when the first
+ * evidently never finished (and then by one claimant), and a known operator leg is not dialed.
+ */
+function worthReplaying(command: StampedCommand, session: Session, nowMs: number): boolean {
   switch (command.kind) {
     case 'startAnalyzer':
-      return session.analyzer.status === 'requested';
+      return session.analyzer.status === 'requested' && nowMs - session.updatedAtMs >= analyzerStartGraceMs;
     case 'dialOperator': {
       const escalation = session.escalation;
       const attempt = escalation?.attempts[command.operator.attempt];
@@ -102,9 +110,12 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
       if (record.seenEventIds.includes(event.id)) {
         const effect = record.effects.find((e) => e.eventId === event.id);
-        const replay = (effect?.commands ?? []).filter((c) => worthReplaying(c, session));
+        const replay = (effect?.commands ?? []).filter((c) => worthReplaying(c, session, deps.nowMs()));
         log.info('duplicate event', { sessionId, eventId: event.id, eventType: event.type, replayedCommands: replay.length });
-        for (const command of replay) await executor.run(command, sessionId);
+        for (const command of replay) {
+          if (command.kind === 'startAnalyzer' && !(await store.claim(`${sessionId}:${command.commandId}`))) continue;
+          await executor.run(command, sessionId);
+        }
         return { outcome: 'duplicate', record };
       }
 

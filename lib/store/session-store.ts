@@ -1,11 +1,4 @@
-import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeardDigit } from '../core/analyzer-code.js';
 import type { Role, Session, StampedCommand } from '../core/model.js';
 
@@ -45,6 +38,8 @@ export interface SessionStore {
   save(record: SessionRecord, links: readonly Link[]): Promise<SaveOutcome>;
   findByLeg(callControlId: string): Promise<LegLink | undefined>;
   findByConference(conferenceId: string): Promise<string | undefined>;
+  /** Takes a one-time claim on a key (true for the one caller that gets it). */
+  claim(key: string): Promise<boolean>;
   /** Adds one digit heard on a not-yet-identified analyzer leg; returns all digits so far. */
   addAnalyzerDigit(callControlId: string, digit: HeardDigit): Promise<{ sessionId: string | undefined; digits: HeardDigit[] }>;
 }
@@ -59,6 +54,7 @@ export interface DynamoSessionStoreOptions {
 const sessionKey = (id: string) => `S#${id}`;
 const legKey = (callControlId: string) => `L#${callControlId}`;
 const conferenceKey = (conferenceId: string) => `C#${conferenceId}`;
+const claimKey = (key: string) => `X#${key}`;
 const digitPrefix = 'd_';
 
 // Named conditions: what each guarded write requires of the stored item.
@@ -66,16 +62,20 @@ const sessionIsNew = 'attribute_not_exists(pk)';
 const versionIs = '#version = :expected';
 
 function isConditionFailure(error: unknown): boolean {
-  if (error instanceof ConditionalCheckFailedException) return true;
-  if (error instanceof TransactionCanceledException) {
-    return (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
-  }
+  const { name, CancellationReasons } = (error ?? {}) as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name === 'TransactionCanceledException') return (CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed');
   return false;
 }
 
-/** DynamoDB single-table store: sessions under `S#`, look-ups under `L#` (legs) and `C#` (conferences). */
-export function createDynamoSessionStore(options: DynamoSessionStoreOptions): SessionStore {
+/**
+ * DynamoDB single-table store: sessions under `S#`, look-ups under `L#` (legs) and `C#`
+ * (conferences), one-time claims under `X#`. The AWS SDK is loaded here, when the store is
+ * built on the first event, not when a function starts.
+ */
+export async function createDynamoSessionStore(options: DynamoSessionStoreOptions): Promise<SessionStore> {
   const { client, tableName } = options;
+  const { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
   const ttl = () => Math.floor(options.nowMs() / 1000) + options.retentionDays * 86_400;
 
   const sessionItem = (record: SessionRecord) => ({
@@ -118,7 +118,7 @@ export function createDynamoSessionStore(options: DynamoSessionStoreOptions): Se
     }
   }
 
-  return {
+  const store: SessionStore = {
     async get(sessionId) {
       const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: sessionKey(sessionId) }, ConsistentRead: true }));
       if (!out.Item) return undefined;
@@ -131,7 +131,13 @@ export function createDynamoSessionStore(options: DynamoSessionStoreOptions): Se
     },
 
     async save(record, links) {
-      return (await write(record, links, versionIs, { ':expected': record.session.version - 1 })) ? 'saved' : 'conflict';
+      if (await write(record, links, versionIs, { ':expected': record.session.version - 1 })) return 'saved';
+      // The SDK retries a request whose answer was lost; the retry then fails its own condition.
+      // If what is stored is exactly what we wrote, the write did land.
+      const stored = await store.get(record.session.id);
+      const landed =
+        stored?.session.version === record.session.version && stored.seenEventIds.at(-1) === record.seenEventIds.at(-1) && stored.session.updatedAtMs === record.session.updatedAtMs;
+      return landed ? 'saved' : 'conflict';
     },
 
     async findByLeg(callControlId) {
@@ -143,6 +149,18 @@ export function createDynamoSessionStore(options: DynamoSessionStoreOptions): Se
     async findByConference(conferenceId) {
       const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: conferenceKey(conferenceId) }, ConsistentRead: true }));
       return out.Item?.sessionId as string | undefined;
+    },
+
+    async claim(key) {
+      try {
+        await client.send(
+          new PutCommand({ TableName: tableName, Item: { pk: claimKey(key), kind: 'claim', ttl: ttl() }, ConditionExpression: sessionIsNew }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
     },
 
     async addAnalyzerDigit(callControlId, digit) {
@@ -170,6 +188,7 @@ export function createDynamoSessionStore(options: DynamoSessionStoreOptions): Se
       return { sessionId: item.sessionId as string | undefined, digits };
     },
   };
+  return store;
 }
 
 /** The table's shape, for local set-up and tests (the CDK stack declares the same). */

@@ -12,7 +12,7 @@ const now = 1_750_000_000_000;
 beforeAll(async () => {
   aws = await startLocalAws();
   tableName = await aws.newTable();
-  store = createDynamoSessionStore({ client: aws.documents, tableName, retentionDays: 30, nowMs: () => now });
+  store = await createDynamoSessionStore({ client: aws.documents, tableName, retentionDays: 30, nowMs: () => now });
 });
 afterAll(async () => aws?.stop());
 
