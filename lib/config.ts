@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Thrown when the environment does not describe a runnable product; names every bad variable. */
 export class ConfigError extends Error {
@@ -65,89 +65,78 @@ const list = (value: string | undefined): string[] =>
 
 const e164 = /^\+[1-9]\d{6,14}$/;
 
-const number = (name: string, fallback: number, check: (n: number) => boolean, rule: string) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const parsed = Number(raw);
-      if (!Number.isFinite(parsed) || !check(parsed)) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be ${rule}, got "${raw}"` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+/** Every variable arrives as an optional string; the readers below give each its meaning. */
+const rawEnvironment = z.record(z.string(), z.optional(z.string()));
 
-const polarity = (name: string, fallback: number) =>
-  number(name, fallback, (n) => n >= -1 && n <= 1, 'a number from -1 to 1');
-const positiveInt = (name: string, fallback: number, max = 86_400 * 30) =>
-  number(name, fallback, (n) => Number.isInteger(n) && n >= 1 && n <= max, `a whole number from 1 to ${max}`);
+/** Reads variables one by one, collecting every problem instead of stopping at the first. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
 
-const required = (name: string) =>
-  z.string({ error: `${name} is required` }).trim().min(1, `${name} is required`);
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
 
-const phone = (name: string) =>
-  required(name).refine((v) => e164.test(v), { message: `${name} must be an E.164 number such as +14155550100` });
+  required(name: string): string {
+    const value = this.optional(name);
+    if (value === undefined) this.problems.push(`${name} is required`);
+    return value ?? '';
+  }
 
-const phoneList = (name: string, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const values = list(raw);
-      if (values.length < min) ctx.addIssue({ code: 'custom', message: `${name} is required (one or more E.164 numbers, comma separated)` });
-      for (const v of values) {
-        if (!e164.test(v)) ctx.addIssue({ code: 'custom', message: `${name} has "${v}", which is not an E.164 number such as +14155550100` });
-      }
-      return values;
-    });
+  phone(name: string): string {
+    const value = this.optional(name);
+    if (value === undefined) this.problems.push(`${name} is required`);
+    else if (!e164.test(value)) this.problems.push(`${name} must be an E.164 number such as +14155550100`);
+    return value ?? '';
+  }
 
-const url = (name: string) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((raw) => (raw === '' ? undefined : raw))
-    .refine((v) => v === undefined || URL.canParse(v), { message: `${name} must be a URL` });
+  phones(name: string, min: number): string[] {
+    const values = list(this.env[name]);
+    if (values.length < min) this.problems.push(`${name} is required (one or more E.164 numbers, comma separated)`);
+    for (const v of values) {
+      if (!e164.test(v)) this.problems.push(`${name} has "${v}", which is not an E.164 number such as +14155550100`);
+    }
+    return values;
+  }
 
-const boolFlag = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0', ''], { error: `${name} must be true or false` })
-    .optional()
-    .transform((v) => v === 'true' || v === '1');
+  url(name: string): string | undefined {
+    const value = this.optional(name);
+    if (value !== undefined && !URL.canParse(value)) this.problems.push(`${name} must be a URL`);
+    return value;
+  }
 
-const baseSchema = z.object({
-  TELNYX_API_KEY: required('TELNYX_API_KEY'),
-  TELNYX_PUBLIC_KEY: z.string().trim().optional(),
-  TELNYX_BASE_URL: url('TELNYX_BASE_URL').refine((v) => v === undefined || /\/v2\/?$/.test(v), {
-    message: 'TELNYX_BASE_URL must end in /v2, for example http://127.0.0.1:4010/v2',
-  }),
-  TELNYX_CONNECTION_ID: required('TELNYX_CONNECTION_ID'),
-  CONFERENCE_NUMBER: phone('CONFERENCE_NUMBER'),
-  CONFERENCE_NAME: z.string().trim().optional(),
-  TRANSFER_NUMBER: phoneList('TRANSFER_NUMBER', 1),
-  TELNYX_VOICE: z.string().trim().optional(),
-  UNSAFE_SKIP_SIGNATURE_CHECK: boolFlag('UNSAFE_SKIP_SIGNATURE_CHECK'),
-  SENTIMENT_SOURCE: z.enum(['symbl', 'telnyx', ''], { error: 'SENTIMENT_SOURCE must be symbl or telnyx' }).optional(),
-  SYMBL_APP_ID: z.string().trim().optional(),
-  SYMBL_APP_SECRET: z.string().trim().optional(),
-  SYMBL_BASE_URL: url('SYMBL_BASE_URL'),
-  SYMBL_NUMBER: phoneList('SYMBL_NUMBER', 0),
-  SYMBL_SUMMARY_EMAILS: z.string().optional().transform(list),
-  SENTIMENT_THRESHOLD: polarity('SENTIMENT_THRESHOLD', -0.7),
-  SENTIMENT_WINDOW_SIZE: positiveInt('SENTIMENT_WINDOW_SIZE', 3, 50),
-  SENTIMENT_WINDOW_THRESHOLD: polarity('SENTIMENT_WINDOW_THRESHOLD', -0.45),
-  SENTIMENT_STREAK_LENGTH: positiveInt('SENTIMENT_STREAK_LENGTH', 3, 50),
-  SENTIMENT_NEGATIVE_BELOW: polarity('SENTIMENT_NEGATIVE_BELOW', -0.3),
-  POLL_INTERVAL_SECONDS: positiveInt('POLL_INTERVAL_SECONDS', 1, 900),
-  ANALYZER_JOIN_TIMEOUT_SECONDS: positiveInt('ANALYZER_JOIN_TIMEOUT_SECONDS', 10, 900),
-  OPERATOR_RING_TIMEOUT_SECONDS: number('OPERATOR_RING_TIMEOUT_SECONDS', 30, (n) => Number.isInteger(n) && n >= 5 && n <= 600, 'a whole number from 5 to 600'),
-  MAX_CALL_AGE_SECONDS: positiveInt('MAX_CALL_AGE_SECONDS', 4 * 3600),
-  RETENTION_DAYS: positiveInt('RETENTION_DAYS', 30, 3650),
-  TABLE_NAME: required('TABLE_NAME'),
-  POLL_QUEUE_URL: url('POLL_QUEUE_URL'),
-});
+  flag(name: string): boolean {
+    const value = this.optional(name);
+    if (value !== undefined && !['true', 'false', '1', '0'].includes(value)) this.problems.push(`${name} must be true or false`);
+    return value === 'true' || value === '1';
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], message: string): T | undefined {
+    const value = this.optional(name);
+    if (value !== undefined && !allowed.includes(value as T)) this.problems.push(message);
+    return allowed.includes(value as T) ? (value as T) : undefined;
+  }
+
+  number(name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!Number.isFinite(parsed) || !check(parsed)) {
+      this.problems.push(`${name} must be ${rule}, got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  polarity(name: string, fallback: number): number {
+    return this.number(name, fallback, (n) => n >= -1 && n <= 1, 'a number from -1 to 1');
+  }
+
+  wholeNumber(name: string, fallback: number, min = 1, max = 86_400 * 30): number {
+    return this.number(name, fallback, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
+  }
+}
 
 /** What `loadConfig` needs: the whole product, or only what one function uses. */
 export interface LoadOptions {
@@ -160,72 +149,90 @@ export interface LoadOptions {
  * the variable and what was wrong, so a misconfigured deploy fails on its first cold start.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, options: LoadOptions = {}): Config {
-  const parsed = baseSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
-  }
-  const v = parsed.data;
-  const problems: string[] = [];
+  const shape = rawEnvironment.safeParse(env);
+  if (!shape.success) throw new ConfigError(['The environment must map names to strings']);
+  const r = new Reader(shape.data);
 
-  const symblConfigured = Boolean(v.SYMBL_APP_ID && v.SYMBL_APP_SECRET);
-  const sentimentSource: SentimentSourceName =
-    v.SENTIMENT_SOURCE === 'symbl' || v.SENTIMENT_SOURCE === 'telnyx'
-      ? v.SENTIMENT_SOURCE
-      : symblConfigured
-        ? 'symbl'
-        : 'telnyx';
+  const apiKey = r.required('TELNYX_API_KEY');
+  const publicKey = r.optional('TELNYX_PUBLIC_KEY') ?? '';
+  const baseUrl = r.url('TELNYX_BASE_URL');
+  if (baseUrl !== undefined && URL.canParse(baseUrl) && !/\/v2\/?$/.test(baseUrl)) {
+    r.problems.push('TELNYX_BASE_URL must end in /v2, for example http://127.0.0.1:4010/v2');
+  }
+  const connectionId = r.required('TELNYX_CONNECTION_ID');
+  const conferenceNumber = r.phone('CONFERENCE_NUMBER');
+  const transferNumbers = r.phones('TRANSFER_NUMBER', 1);
+  const skipSignatures = r.flag('UNSAFE_SKIP_SIGNATURE_CHECK');
+  const requestedSource = r.oneOf('SENTIMENT_SOURCE', ['symbl', 'telnyx'] as const, 'SENTIMENT_SOURCE must be symbl or telnyx');
+  const symblAppId = r.optional('SYMBL_APP_ID');
+  const symblAppSecret = r.optional('SYMBL_APP_SECRET');
+  const symblBaseUrl = r.url('SYMBL_BASE_URL');
+  const symblNumbers = r.phones('SYMBL_NUMBER', 0);
+  const policy: PolicyConfig = {
+    utteranceThreshold: r.polarity('SENTIMENT_THRESHOLD', -0.7),
+    windowSize: r.wholeNumber('SENTIMENT_WINDOW_SIZE', 3, 1, 50),
+    windowThreshold: r.polarity('SENTIMENT_WINDOW_THRESHOLD', -0.45),
+    streakLength: r.wholeNumber('SENTIMENT_STREAK_LENGTH', 3, 1, 50),
+    negativeBelow: r.polarity('SENTIMENT_NEGATIVE_BELOW', -0.3),
+  };
+  const pollIntervalSeconds = r.wholeNumber('POLL_INTERVAL_SECONDS', 1, 1, 900);
+  const analyzerJoinTimeoutSeconds = r.wholeNumber('ANALYZER_JOIN_TIMEOUT_SECONDS', 10, 1, 900);
+  const operatorRingTimeoutSeconds = r.wholeNumber('OPERATOR_RING_TIMEOUT_SECONDS', 30, 5, 600);
+  const maxCallAgeSeconds = r.wholeNumber('MAX_CALL_AGE_SECONDS', 4 * 3600);
+  const retentionDays = r.wholeNumber('RETENTION_DAYS', 30, 1, 3650);
+  const tableName = r.required('TABLE_NAME');
+  const pollQueueUrl = r.url('POLL_QUEUE_URL');
+
+  const symblConfigured = Boolean(symblAppId && symblAppSecret);
+  const sentimentSource: SentimentSourceName = requestedSource ?? (symblConfigured ? 'symbl' : 'telnyx');
   if (sentimentSource === 'symbl') {
-    if (!v.SYMBL_APP_ID) problems.push('SYMBL_APP_ID is required when SENTIMENT_SOURCE is symbl');
-    if (!v.SYMBL_APP_SECRET) problems.push('SYMBL_APP_SECRET is required when SENTIMENT_SOURCE is symbl');
-    if (v.SYMBL_NUMBER.length === 0) problems.push('SYMBL_NUMBER is required when SENTIMENT_SOURCE is symbl (the number Symbl calls from)');
+    if (!symblAppId) r.problems.push('SYMBL_APP_ID is required when SENTIMENT_SOURCE is symbl');
+    if (!symblAppSecret) r.problems.push('SYMBL_APP_SECRET is required when SENTIMENT_SOURCE is symbl');
+    if (symblNumbers.length === 0) r.problems.push('SYMBL_NUMBER is required when SENTIMENT_SOURCE is symbl (the number Symbl calls from)');
   }
-  if (!v.UNSAFE_SKIP_SIGNATURE_CHECK) {
-    const key = v.TELNYX_PUBLIC_KEY ?? '';
-    if (key === '') problems.push('TELNYX_PUBLIC_KEY is required (base64 Ed25519 key from the Telnyx portal); set UNSAFE_SKIP_SIGNATURE_CHECK=true only for local experiments');
-    else if (Buffer.from(key, 'base64').length !== 32) problems.push('TELNYX_PUBLIC_KEY must be the base64 of a raw 32-byte Ed25519 public key (not PEM)');
+  if (!skipSignatures) {
+    if (publicKey === '') {
+      r.problems.push('TELNYX_PUBLIC_KEY is required (base64 Ed25519 key from the Telnyx portal); set UNSAFE_SKIP_SIGNATURE_CHECK=true only for local experiments');
+    } else if (Buffer.from(publicKey, 'base64').length !== 32) {
+      r.problems.push('TELNYX_PUBLIC_KEY must be the base64 of a raw 32-byte Ed25519 public key (not PEM)');
+    }
   }
-  if (options.requireQueue && !v.POLL_QUEUE_URL) problems.push('POLL_QUEUE_URL is required');
-  if (v.SENTIMENT_WINDOW_THRESHOLD < v.SENTIMENT_THRESHOLD) {
-    problems.push('SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)');
+  if (options.requireQueue && !pollQueueUrl) r.problems.push('POLL_QUEUE_URL is required');
+  if (policy.windowThreshold < policy.utteranceThreshold) {
+    r.problems.push('SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
 
   return {
     telnyx: {
-      apiKey: v.TELNYX_API_KEY,
-      publicKey: v.TELNYX_PUBLIC_KEY ?? '',
-      baseUrl: v.TELNYX_BASE_URL,
-      connectionId: v.TELNYX_CONNECTION_ID,
-      conferenceNumber: v.CONFERENCE_NUMBER,
-      conferenceNamePrefix: v.CONFERENCE_NAME || 'sentiment-ivr',
-      transferNumbers: v.TRANSFER_NUMBER,
-      verifySignatures: !v.UNSAFE_SKIP_SIGNATURE_CHECK,
-      voice: v.TELNYX_VOICE || 'AWS.Polly.Joanna-Neural',
+      apiKey,
+      publicKey,
+      baseUrl,
+      connectionId,
+      conferenceNumber,
+      conferenceNamePrefix: r.optional('CONFERENCE_NAME') ?? 'sentiment-ivr',
+      transferNumbers,
+      verifySignatures: !skipSignatures,
+      voice: r.optional('TELNYX_VOICE') ?? 'AWS.Polly.Joanna-Neural',
     },
     sentimentSource,
     symbl:
       sentimentSource === 'symbl'
         ? {
-            appId: v.SYMBL_APP_ID ?? '',
-            appSecret: v.SYMBL_APP_SECRET ?? '',
-            baseUrl: (v.SYMBL_BASE_URL ?? 'https://api.symbl.ai').replace(/\/+$/, ''),
-            numbers: v.SYMBL_NUMBER,
-            summaryEmails: v.SYMBL_SUMMARY_EMAILS,
+            appId: symblAppId ?? '',
+            appSecret: symblAppSecret ?? '',
+            baseUrl: (symblBaseUrl ?? 'https://api.symbl.ai').replace(/\/+$/, ''),
+            numbers: symblNumbers,
+            summaryEmails: list(r.optional('SYMBL_SUMMARY_EMAILS')),
           }
         : undefined,
-    policy: {
-      utteranceThreshold: v.SENTIMENT_THRESHOLD,
-      windowSize: v.SENTIMENT_WINDOW_SIZE,
-      windowThreshold: v.SENTIMENT_WINDOW_THRESHOLD,
-      streakLength: v.SENTIMENT_STREAK_LENGTH,
-      negativeBelow: v.SENTIMENT_NEGATIVE_BELOW,
-    },
-    pollIntervalSeconds: v.POLL_INTERVAL_SECONDS,
-    analyzerJoinTimeoutSeconds: v.ANALYZER_JOIN_TIMEOUT_SECONDS,
-    operatorRingTimeoutSeconds: v.OPERATOR_RING_TIMEOUT_SECONDS,
-    maxCallAgeSeconds: v.MAX_CALL_AGE_SECONDS,
-    retentionDays: v.RETENTION_DAYS,
-    tableName: v.TABLE_NAME,
-    pollQueueUrl: v.POLL_QUEUE_URL,
+    policy,
+    pollIntervalSeconds,
+    analyzerJoinTimeoutSeconds,
+    operatorRingTimeoutSeconds,
+    maxCallAgeSeconds,
+    retentionDays,
+    tableName,
+    pollQueueUrl,
   };
 }

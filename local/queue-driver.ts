@@ -70,7 +70,7 @@ export function startQueueDriver({ client, queueUrl, handler, concurrency }: Que
   const queueArn = `arn:aws:sqs:us-east-1:000000000000:${queueUrl.split('/').at(-1)}`;
   const loop = async () => {
     while (running) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const out = await client.send(
           new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),

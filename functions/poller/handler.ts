@@ -1,15 +1,15 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createPollBatchHandler } from '../../lib/app/poller-batch.js';
 import type { PollerApp } from '../../lib/app/poller-app.js';
-import { createRuntime } from '../../lib/app/runtime.js';
-import { loadFunctionConfig } from '../shared/environment.js';
 import { logger } from '../shared/logger.js';
 
 let app: Promise<PollerApp> | undefined;
 
+/** Config and clients, once per cold start; the modules load with the first message, not at start-up. */
 async function init(): Promise<PollerApp> {
+  const [{ loadFunctionConfig }, { createRuntime }] = await Promise.all([import('../shared/environment.js'), import('../../lib/app/runtime.js')]);
   const config = await loadFunctionConfig(process.env);
-  return createRuntime(config, { log: logger }).poller;
+  return (await createRuntime(config, { log: logger })).poller;
 }
 
 const batch = createPollBatchHandler(

@@ -1,4 +1,3 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { loadConfig, type Config } from '../../lib/config.js';
 
 /** Keys of the one Secrets Manager secret (a JSON object) the stack creates. */
@@ -12,6 +11,8 @@ const secretKeys = ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'SYMBL_APP_SECRET'] a
 export async function resolveEnvironment(env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>> {
   const arn = env.APP_SECRET_ARN;
   if (!arn) return { ...env };
+  // Loaded here, not at start-up: only deployed functions read secrets this way.
+  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
   const secret = await getSecret<Record<string, unknown>>(arn, { transform: 'json', maxAge: 300 });
   const merged: Record<string, string | undefined> = { ...env };
   for (const key of secretKeys) {

@@ -1,15 +1,18 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createRuntime } from '../../lib/app/runtime.js';
 import type { WebhookApp } from '../../lib/app/webhook-app.js';
-import { loadFunctionConfig } from '../shared/environment.js';
 import { logger } from '../shared/logger.js';
-import { scorerFor } from '../shared/scorer.js';
 
 let app: Promise<WebhookApp> | undefined;
 
+/** Config and clients, once per cold start; the modules load with the first event, not at start-up. */
 async function init(): Promise<WebhookApp> {
+  const [{ loadFunctionConfig }, { createRuntime }, { scorerFor }] = await Promise.all([
+    import('../shared/environment.js'),
+    import('../../lib/app/runtime.js'),
+    import('../shared/scorer.js'),
+  ]);
   const config = await loadFunctionConfig(process.env);
-  return createRuntime(config, { log: logger, scorer: await scorerFor(config) }).webhook;
+  return (await createRuntime(config, { log: logger, scorer: await scorerFor(config) })).webhook;
 }
 
 /** API Gateway HTTP API (payload 2.0) → the webhook use case. */

@@ -1,6 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import Telnyx from 'telnyx';
 import type { Config } from '../config.js';
 import { createCallFlow } from '../core/call-flow.js';
@@ -51,16 +50,24 @@ export interface Runtime {
   readonly source: SentimentSource | undefined;
 }
 
-/** Builds every client and use case once; the Lambda handlers and the local stack share it. */
-export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
+/**
+ * Builds every client and use case once; the Lambda handlers and the local stack share it.
+ * The AWS SDK (the Lambda runtime's own) is imported here, on the first event.
+ */
+export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const nowMs = options.nowMs ?? Date.now;
   const { log } = options;
+  if (!config.pollQueueUrl) throw new Error('POLL_QUEUE_URL is required');
+  const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { SQSClient }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/lib-dynamodb'),
+    import('@aws-sdk/client-sqs'),
+  ]);
   const dynamo = DynamoDBDocumentClient.from(options.dynamo ?? new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const store = createDynamoSessionStore({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
-  if (!config.pollQueueUrl) throw new Error('POLL_QUEUE_URL is required');
-  const scheduler = createSqsScheduler(options.sqs ?? new SQSClient({}), config.pollQueueUrl);
+  const store = await createDynamoSessionStore({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
+  const scheduler = await createSqsScheduler(options.sqs ?? new SQSClient({}), config.pollQueueUrl);
   const telnyx = new Telnyx({
     apiKey: config.telnyx.apiKey,
     ...(config.telnyx.baseUrl ? { baseURL: config.telnyx.baseUrl } : {}),

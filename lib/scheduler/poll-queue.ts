@@ -1,5 +1,5 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import * as z from 'zod/mini';
 
 /** What travels on the poll queue: a poll cycle, or the analyzer-join timer. */
 export type QueueMessage =
@@ -7,8 +7,8 @@ export type QueueMessage =
   | { readonly kind: 'analyzer-timeout'; readonly sessionId: string };
 
 const messageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('poll'), sessionId: z.string().regex(/^\d{10}$/), seq: z.number().int().min(0) }),
-  z.object({ kind: z.literal('analyzer-timeout'), sessionId: z.string().regex(/^\d{10}$/) }),
+  z.object({ kind: z.literal('poll'), sessionId: z.string().check(z.regex(/^\d{10}$/)), seq: z.int().check(z.minimum(0)) }),
+  z.object({ kind: z.literal('analyzer-timeout'), sessionId: z.string().check(z.regex(/^\d{10}$/)) }),
 ]);
 
 /** Parses a queue message body; undefined when it is not one of ours (it is then dropped, not retried). */
@@ -26,7 +26,8 @@ export interface Scheduler {
 }
 
 /** Sends to the poll queue; SQS DelaySeconds is the timer (at most 15 minutes). */
-export function createSqsScheduler(client: SQSClient, queueUrl: string): Scheduler {
+export async function createSqsScheduler(client: SQSClient, queueUrl: string): Promise<Scheduler> {
+  const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
   return {
     async send(message, delaySeconds) {
       await client.send(

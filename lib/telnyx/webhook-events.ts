@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { decodeClientState, type ClientState } from '../core/client-state.js';
 import { BadRequestError } from '../errors.js';
 
@@ -23,37 +23,39 @@ export type TelnyxEvent = {
 
 export type GatherStatus = 'valid' | 'invalid' | 'timeout' | 'cancelled' | 'call_hangup' | 'other';
 
-const id = z.string().min(1).max(200);
-const timestamp = z.string().max(64).optional();
+const id = z.string().check(z.minLength(1), z.maxLength(200));
+const text = (max: number) => z.string().check(z.maxLength(max));
+const clientState = z.nullish(text(4096));
 
 const envelope = z.object({
   data: z.object({
     record_type: z.literal('event'),
-    event_type: z.string().min(1).max(100),
+    event_type: z.string().check(z.minLength(1), z.maxLength(100)),
     id,
-    occurred_at: timestamp,
-    payload: z.record(z.string(), z.unknown()).optional(),
+    occurred_at: z.optional(text(64)),
+    payload: z.optional(z.record(z.string(), z.unknown())),
   }),
 });
 
-const callLeg = z.object({ call_control_id: id, client_state: z.string().max(4096).nullish() });
+const callLeg = z.object({ call_control_id: id, client_state: clientState });
+const conferenceLeg = z.object({ conference_id: id, call_control_id: id, client_state: clientState });
 
 const payloads = {
-  'call.initiated': callLeg.extend({ direction: z.enum(['incoming', 'outgoing']), from: z.string().max(200), to: z.string().max(200) }),
+  'call.initiated': z.extend(callLeg, { direction: z.enum(['incoming', 'outgoing']), from: text(200), to: text(200) }),
   'call.answered': callLeg,
-  'call.hangup': callLeg.extend({ hangup_cause: z.string().max(100).nullish() }),
-  'call.dtmf.received': callLeg.extend({ digit: z.string().regex(/^[0-9*#A-D]$/) }),
-  'call.gather.ended': callLeg.extend({ digits: z.string().max(128).nullish(), status: z.string().max(50) }),
-  'call.transcription': callLeg.extend({
+  'call.hangup': z.extend(callLeg, { hangup_cause: z.nullish(text(100)) }),
+  'call.dtmf.received': z.extend(callLeg, { digit: z.string().check(z.regex(/^[0-9*#A-D]$/)) }),
+  'call.gather.ended': z.extend(callLeg, { digits: z.nullish(text(128)), status: text(50) }),
+  'call.transcription': z.extend(callLeg, {
     transcription_data: z.object({
-      transcript: z.string().max(10_000),
+      transcript: text(10_000),
       is_final: z.boolean(),
-      transcription_track: z.enum(['inbound', 'outbound']).nullish(),
+      transcription_track: z.nullish(z.enum(['inbound', 'outbound'])),
     }),
   }),
-  'conference.created': z.object({ conference_id: id, call_control_id: id, client_state: z.string().max(4096).nullish() }),
-  'conference.participant.joined': z.object({ conference_id: id, call_control_id: id, client_state: z.string().max(4096).nullish() }),
-  'conference.participant.left': z.object({ conference_id: id, call_control_id: id, client_state: z.string().max(4096).nullish() }),
+  'conference.created': conferenceLeg,
+  'conference.participant.joined': conferenceLeg,
+  'conference.participant.left': conferenceLeg,
   'conference.ended': z.object({ conference_id: id }),
 } as const;
 
@@ -68,8 +70,8 @@ function occurredAt(raw: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-function describe(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+function describe(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 /**
