@@ -1,0 +1,354 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { appSecretKeys } from '../../infra/sentiment-ivr-stack.js';
+import { logicalId, synthTemplate, testProps } from './stack-fixture.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON; the assertions check its shape
+type CfnJson = any;
+type Resource = { Type: string; Properties: Record<string, CfnJson>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+
+const { stack, template } = synthTemplate();
+const resources = template.toJSON().Resources as Record<string, Resource>;
+const resource = (id: string): Resource => {
+  const found = resources[id];
+  if (!found) throw new Error(`no resource ${id}`);
+  return found;
+};
+
+const ids = {
+  table: logicalId(stack.table),
+  queue: logicalId(stack.pollQueue),
+  dlq: logicalId(stack.pollDeadLetterQueue),
+  webhook: logicalId(stack.webhook.fn),
+  poller: logicalId(stack.poller.fn),
+  webhookLogs: logicalId(stack.webhook.logGroup),
+  pollerLogs: logicalId(stack.poller.logGroup),
+  api: logicalId(stack.api),
+  topic: logicalId(stack.alarmTopic),
+  secret: logicalId(stack.appSecret),
+};
+const functions = { webhook: ids.webhook, poller: ids.poller } as const;
+const env = (fn: string): Record<string, unknown> => resource(fn).Properties.Environment.Variables;
+const policyOf = (fn: string) => {
+  const roleId = resource(fn).Properties.Role['Fn::GetAtt'][0] as string;
+  const [policy] = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
+  );
+  if (!policy) throw new Error(`no policy for ${fn}`);
+  return { roleId, statements: policy.Properties.PolicyDocument.Statement as Array<Record<string, CfnJson>> };
+};
+const actionsOn = (fn: string, target: string): string[] =>
+  policyOf(fn)
+    .statements.filter((s) => JSON.stringify(s.Resource).includes(`"${target}"`))
+    .flatMap((s) => [s.Action].flat() as string[]);
+
+describe('call sessions table', () => {
+  it('is keyed by pk alone, on demand, with TTL, point-in-time recovery and AWS-managed encryption', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+    });
+  });
+
+  it('is retained when the stack is deleted or the table replaced', () => {
+    expect(resource(ids.table)).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('functions', () => {
+  it.each(Object.entries(functions))('%s runs Node 22 or newer on arm64 with 512 MB and 10 s', (_, id) => {
+    const props = resource(id).Properties;
+    expect(props.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.MemorySize).toBe(512);
+    expect(props.Timeout).toBe(10);
+    expect(props.Handler).toBe('index.handler');
+  });
+
+  it.each(Object.entries({ webhook: ids.webhookLogs, poller: ids.pollerLogs }))(
+    '%s logs to its own log group kept for a month',
+    (name, logsId) => {
+      expect(resource(functions[name as keyof typeof functions]).Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logsId } });
+      expect(resource(logsId).Properties.RetentionInDays).toBe(30);
+    },
+  );
+
+  it.each(Object.entries(functions))('%s gets the resource names and every non-secret setting', (_, id) => {
+    expect(env(id)).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'sentiment-ivr',
+      LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      TABLE_NAME: { Ref: ids.table },
+      POLL_QUEUE_URL: { Ref: ids.queue },
+      APP_SECRET_ARN: { Ref: ids.secret },
+      TELNYX_CONNECTION_ID: testProps.telnyxConnectionId,
+      CONFERENCE_NUMBER: testProps.conferenceNumber,
+      CONFERENCE_NAME: 'sentiment-ivr',
+      TRANSFER_NUMBER: '+14155550111,+14155550112',
+      SYMBL_APP_ID: 'symbl-app',
+      SYMBL_BASE_URL: 'https://api.symbl.ai',
+      SYMBL_NUMBER: '+14155550199',
+      SENTIMENT_THRESHOLD: '-0.7',
+      POLL_INTERVAL_SECONDS: '1',
+    });
+  });
+
+  it('passes optional settings only when they are set', () => {
+    const { stack: custom, template: customTemplate } = synthTemplate({
+      telnyxBaseUrl: 'https://telnyx.example.test/v2',
+      sentimentSource: 'symbl',
+      symblSummaryEmails: ['ops@example.test', 'lead@example.test'],
+      sentimentThreshold: -0.5,
+      pollIntervalSeconds: 2,
+      conferenceName: 'support',
+      logLevel: 'DEBUG',
+    });
+    const variables = (customTemplate.toJSON().Resources[logicalId(custom.poller.fn)] as Resource).Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      TELNYX_BASE_URL: 'https://telnyx.example.test/v2',
+      SENTIMENT_SOURCE: 'symbl',
+      SYMBL_SUMMARY_EMAILS: 'ops@example.test,lead@example.test',
+      SENTIMENT_THRESHOLD: '-0.5',
+      POLL_INTERVAL_SECONDS: '2',
+      CONFERENCE_NAME: 'support',
+      LOG_LEVEL: 'DEBUG',
+    });
+    for (const unset of ['TELNYX_BASE_URL', 'SENTIMENT_SOURCE', 'SYMBL_SUMMARY_EMAILS']) {
+      expect(env(ids.webhook)).not.toHaveProperty(unset);
+    }
+  });
+
+  it.each(Object.entries(functions))('%s has no secret in its environment', (_, id) => {
+    const variables = env(id);
+    for (const key of appSecretKeys) expect(variables).not.toHaveProperty(key);
+    const secretLooking = Object.keys(variables).filter((name) => /KEY|SECRET|TOKEN|PASSWORD/i.test(name));
+    expect(secretLooking).toEqual(['APP_SECRET_ARN']);
+    expect(variables.APP_SECRET_ARN).toEqual({ Ref: ids.secret });
+  });
+
+  it('lets the poller re-send its own message without Lambda stopping it as a recursive loop', () => {
+    expect(resource(ids.poller).Properties.RecursiveLoop).toBe('Allow');
+    expect(resource(ids.webhook).Properties.RecursiveLoop).toBeUndefined();
+  });
+
+  it('refuses settings the functions would reject at cold start, naming each', () => {
+    expect(() =>
+      synthTemplate({ conferenceNumber: '555-0100', transferNumbers: [], pollIntervalSeconds: 0.5, sentimentThreshold: -2 }),
+    ).toThrow(/CONFERENCE_NUMBER[\s\S]*TRANSFER_NUMBER[\s\S]*SENTIMENT_THRESHOLD[\s\S]*POLL_INTERVAL_SECONDS/);
+    expect(() => synthTemplate({ sentimentSource: 'symbl', symblAppId: undefined })).toThrow(/SYMBL_APP_ID/);
+    expect(() => synthTemplate({ telnyxBaseUrl: 'https://api.telnyx.com' })).toThrow(/TELNYX_BASE_URL must end in \/v2/);
+  });
+});
+
+describe('poll queue', () => {
+  it('feeds the poller in batches of 10, without waiting, reporting failed items only', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: ids.poller },
+      EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 0,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('hides a message for at least six times the poller timeout', () => {
+    const visibility = resource(ids.queue).Properties.VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * (resource(ids.poller).Properties.Timeout as number));
+  });
+
+  it('sets a message aside after 5 receives, in a dead-letter queue that keeps it 14 days', () => {
+    expect(resource(ids.queue).Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [ids.dlq, 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(resource(ids.dlq).Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it.each([
+    ['poll queue', ids.queue],
+    ['dead-letter queue', ids.dlq],
+  ])('%s is encrypted and refuses requests without TLS', (_, queueId) => {
+    expect(resource(queueId).Properties.SqsManagedSseEnabled).toBe(true);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('webhook API', () => {
+  it('routes POST /webhook to the webhook function with payload format 2.0', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    const integration = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ApiGatewayV2::Integration');
+    expect(integration?.[1].Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [ids.webhook, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /webhook',
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration?.[0] }]] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [ids.webhook, 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+    });
+  });
+
+  it('throttles and access-logs its default stage', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!;
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+    const logsId = stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0] as string;
+    expect(resource(logsId)).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      integrationError: '$context.integrationErrorMessage',
+    });
+  });
+});
+
+describe('secret', () => {
+  it('is created with empty placeholders for the three keys when no ARN is given', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const value = JSON.parse(resource(ids.secret).Properties.SecretString as string);
+    expect(value).toEqual({ TELNYX_API_KEY: '', TELNYX_PUBLIC_KEY: '', SYMBL_APP_SECRET: '' });
+  });
+
+  it('is imported, not created, when its ARN is given', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sentiment-ivr-AbCdEf';
+    const { stack: imported, template: importedTemplate } = synthTemplate({ appSecretArn: arn });
+    importedTemplate.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const fnProps = (importedTemplate.toJSON().Resources[logicalId(imported.webhook.fn)] as Resource).Properties;
+    expect(fnProps.Environment.Variables.APP_SECRET_ARN).toBe(arn);
+    importedTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: arn }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('permissions', () => {
+  it.each(Object.entries(functions))('%s reads and writes the table, sends to the queue and reads the secret', (_, id) => {
+    expect(actionsOn(id, ids.table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']));
+    expect(actionsOn(id, ids.queue)).toContain('sqs:SendMessage');
+    expect(actionsOn(id, ids.secret)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+  });
+
+  it('lets only the poller consume the queue', () => {
+    expect(actionsOn(ids.poller, ids.queue)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']));
+    expect(actionsOn(ids.webhook, ids.queue)).not.toContain('sqs:ReceiveMessage');
+  });
+
+  it.each(Object.entries(functions))('%s has no managed policy and no wildcard resource', (_, id) => {
+    const { roleId, statements } = policyOf(id);
+    expect(resource(roleId).Properties.ManagedPolicyArns).toBeUndefined();
+    for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toContain('*');
+    expect(actionsOn(id, id === ids.webhook ? ids.webhookLogs : ids.pollerLogs)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+  const alarmOn = (namespace: string, metricName: string) => {
+    const found = alarms.filter((a) => a.Namespace === namespace && a.MetricName === metricName);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it('exist for the four things that need a human, each notifying the alarm topic', () => {
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: ids.topic }]);
+      expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  it('fire on any message in the dead-letter queue', () => {
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
+      Threshold: 0,
+    });
+  });
+
+  it('fire on any 5xx answered to Telnyx', () => {
+    expect(alarmOn('AWS/ApiGateway', '5xx')).toMatchObject({
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: ids.api } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+    });
+  });
+
+  it('fire on any poller error', () => {
+    expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.poller } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+    });
+  });
+
+  it('fire when a poll message has waited over a minute', () => {
+    expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.queue, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 60,
+    });
+  });
+
+  it('notify a topic that only accepts TLS, with the email subscribed when one is given', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    synthTemplate({ alarmEmail: 'oncall@example.test' }).template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.test',
+    });
+  });
+});
+
+describe('outputs', () => {
+  const webhookUrl = {
+    'Fn::Join': ['', ['https://', { Ref: ids.api }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/webhook']],
+  };
+
+  it('give the webhook URL and its failover for the Telnyx portal', () => {
+    template.hasOutput('WebhookUrl', { Value: webhookUrl });
+    template.hasOutput('WebhookFailoverUrl', { Value: webhookUrl, Description: Match.stringLikeRegexp('same endpoint') });
+    const failover = 'https://abc.execute-api.eu-west-1.amazonaws.com/webhook';
+    synthTemplate({ failoverWebhookUrl: failover }).template.hasOutput('WebhookFailoverUrl', { Value: failover });
+  });
+
+  it('give the table, queue, secret, alarm topic and log groups', () => {
+    template.hasOutput('TableName', { Value: { Ref: ids.table } });
+    template.hasOutput('PollQueueUrl', { Value: { Ref: ids.queue } });
+    template.hasOutput('AppSecretArn', { Value: { Ref: ids.secret } });
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: ids.topic } });
+    template.hasOutput('WebhookLogGroup', { Value: { Ref: ids.webhookLogs } });
+    template.hasOutput('PollerLogGroup', { Value: { Ref: ids.pollerLogs } });
+  });
+});
