@@ -1,0 +1,127 @@
+import { createPollBatchHandler } from '../../lib/app/poller-batch.js';
+import { createRuntime, type Runtime } from '../../lib/app/runtime.js';
+import { loadConfig, type Config } from '../../lib/config.js';
+import type { Log } from '../../lib/log.js';
+import type { SentimentScorer } from '../../lib/sentiment/scorer.js';
+import type { SessionRecord } from '../../lib/store/session-store.js';
+import { startQueueDriver } from '../../local/queue-driver.js';
+import { settle, startSymblSimulator, startTelnyxSimulator, type FaultPlan, type SimCall, type SymblSimulator, type TelnyxSimulator } from '../../local/sim/index.js';
+import type { LocalAws } from './local-aws.js';
+
+export const numbers = {
+  conference: '+15550001000',
+  symbl: '+15550009999',
+  operators: ['+15550002001', '+15550002002'],
+} as const;
+
+/** A log that keeps every line, for assertions on what was logged. */
+export function memoryLog(): Log & { lines: { level: string; message: string; extra: Record<string, unknown>[] }[] } {
+  const lines: { level: string; message: string; extra: Record<string, unknown>[] }[] = [];
+  const at = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => void lines.push({ level, message, extra });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface HarnessOptions {
+  readonly aws: LocalAws;
+  readonly source?: 'symbl' | 'telnyx';
+  readonly env?: Record<string, string>;
+  readonly timeScale?: number;
+  readonly faults?: Partial<FaultPlan>;
+  readonly scorer?: SentimentScorer;
+  readonly log?: Log;
+  readonly withPoller?: boolean;
+}
+
+export interface Harness {
+  readonly telnyx: TelnyxSimulator;
+  readonly symbl: SymblSimulator;
+  readonly runtime: Runtime;
+  readonly config: Config;
+  readonly log: ReturnType<typeof memoryLog>;
+  /** A customer calls our number. */
+  call(from?: string): SimCall;
+  /** The stored session of a customer's call. */
+  sessionOf(call: SimCall): Promise<SessionRecord | undefined>;
+  /** Waits until the simulators have nothing in flight. */
+  settle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let callerSeq = 100;
+
+/**
+ * The product wired in-process against DynamoDB Local, the SQS emulator and the Telnyx and
+ * Symbl simulators: the real SDK talks HTTP to the simulator, and the simulator's signed
+ * webhooks go through the real webhook use case.
+ */
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const log = memoryLog();
+  const timeScale = options.timeScale ?? 0.05;
+  const tableName = await options.aws.newTable();
+  // The simulator starts first (the config needs its key and URL); webhooks wait for the runtime.
+  const ready: { runtime?: Runtime } = {};
+  const telnyx = await startTelnyxSimulator({
+    deliver: async (rawBody, headers) => {
+      if (!ready.runtime) return { status: 503 };
+      const response = await ready.runtime.webhook({ body: rawBody, isBase64Encoded: false, headers });
+      return { status: response.status };
+    },
+    timeScale,
+    seed: 7,
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  const symbl = await startSymblSimulator({ telnyx, appId: 'app-id', appSecret: 'app-secret', symblNumber: numbers.symbl, timeScale, seed: 11 });
+  const source = options.source ?? 'symbl';
+  const config = loadConfig({
+    TELNYX_API_KEY: 'KEY-test',
+    TELNYX_PUBLIC_KEY: telnyx.publicKeyBase64,
+    TELNYX_BASE_URL: telnyx.baseUrl,
+    TELNYX_CONNECTION_ID: 'conn-test',
+    CONFERENCE_NUMBER: numbers.conference,
+    CONFERENCE_NAME: 'ivr',
+    TRANSFER_NUMBER: numbers.operators.join(','),
+    SENTIMENT_SOURCE: source,
+    ...(source === 'symbl' ? { SYMBL_APP_ID: 'app-id', SYMBL_APP_SECRET: 'app-secret', SYMBL_BASE_URL: symbl.baseUrl, SYMBL_NUMBER: numbers.symbl } : {}),
+    TABLE_NAME: tableName,
+    POLL_QUEUE_URL: options.aws.queue.queueUrl,
+    ANALYZER_JOIN_TIMEOUT_SECONDS: '2',
+    OPERATOR_RING_TIMEOUT_SECONDS: '5',
+    ...options.env,
+  });
+  const runtime = await createRuntime(config, {
+    log: options.log ?? log,
+    dynamo: options.aws.dynamo,
+    sqs: options.aws.sqs,
+    ...(options.scorer ? { scorer: options.scorer } : {}),
+  });
+  ready.runtime = runtime;
+  const app = runtime;
+  const driver =
+    options.withPoller === false
+      ? undefined
+      : startQueueDriver({
+          client: options.aws.sqs,
+          queueUrl: options.aws.queue.queueUrl,
+          handler: createPollBatchHandler(async () => app.poller, options.log ?? log),
+          concurrency: 2,
+        });
+  return {
+    telnyx,
+    symbl,
+    runtime,
+    config,
+    log,
+    call(from = `+1555010${String(callerSeq++).padStart(4, '0')}`) {
+      return telnyx.placeInboundCall({ from, to: numbers.conference });
+    },
+    async sessionOf(call) {
+      const link = await app.store.findByLeg(call.callControlId);
+      return link?.sessionId ? app.store.get(link.sessionId) : undefined;
+    },
+    settle: (timeoutMs = 30_000) => settle([telnyx, symbl], timeoutMs),
+    async stop() {
+      await driver?.stop();
+      await Promise.allSettled([telnyx.stop(), symbl.stop()]);
+    },
+  };
+}
