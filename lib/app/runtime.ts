@@ -67,7 +67,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = await createDynamoSessionStore({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
-  const scheduler = await createSqsScheduler(options.sqs ?? new SQSClient({}), config.pollQueueUrl);
+  // The queue URL names the queue; requests go to the configured endpoint (which in AWS is the
+  // same host, and locally is the emulator whatever host its queue URLs carry).
+  const scheduler = await createSqsScheduler(options.sqs ?? new SQSClient({ useQueueUrlAsEndpoint: false }), config.pollQueueUrl);
   const telnyx = new Telnyx({
     apiKey: config.telnyx.apiKey,
     ...(config.telnyx.baseUrl ? { baseURL: config.telnyx.baseUrl } : {}),

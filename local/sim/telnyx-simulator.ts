@@ -225,6 +225,11 @@ export interface TelnyxSimulator {
   sign(rawBody: string, timestampSeconds?: number): Record<string, string>;
   placeInboundCall(options: { from: string; to: string; connectionId?: string }): SimCall;
   setDialBehavior(toNumber: string, behavior: DialBehavior): void;
+  /**
+   * Decides per dial how the far end behaves (before the per-number behaviour); undefined
+   * falls through. Given the number and the conference the dial joins, if any.
+   */
+  setDialPolicy(policy: ((dial: { to: string; conferenceId: string | undefined }) => DialBehavior | undefined) | undefined): void;
   onDialAnswered(callback: (call: SimCall) => void): () => void;
   /** Called synchronously for every generated event, before delivery. */
   onEvent(listener: (event: TelnyxWebhookEvent) => void): () => void;
@@ -424,6 +429,7 @@ export async function startTelnyxSimulator(opts: TelnyxSimOptions): Promise<Teln
   const dialResponses = new Map<string, JsonReply>();
   const dialLog: DialRecord[] = [];
   const dialBehaviors = new Map<string, DialBehavior>();
+  let dialPolicy: ((dial: { to: string; conferenceId: string | undefined }) => DialBehavior | undefined) | undefined;
   const requests: ApiRequestRecord[] = [];
   const webhooks: WebhookDeliveryRecord[] = [];
   const events: TelnyxWebhookEvent[] = [];
@@ -982,7 +988,8 @@ export async function startTelnyxSimulator(opts: TelnyxSimOptions): Promise<Teln
   // Dial behaviour (the far end of outbound legs)
 
   function startRinging(leg: Leg, timeoutSecs: number, earlyMedia: boolean): void {
-    const behavior = dialBehaviors.get(leg.to) ?? { answerAfterMs: 200 };
+    const conferenceId = leg.pendingConference ? str(leg.pendingConference.config, 'id') : undefined;
+    const behavior = dialPolicy?.({ to: leg.to, conferenceId }) ?? dialBehaviors.get(leg.to) ?? { answerAfterMs: 200 };
     const timeoutMs = ms(timeoutSecs * 1000);
     const ring = (delay: number, fn: () => void): void => {
       const t = timers.after(delay, fn);
@@ -1486,6 +1493,9 @@ export async function startTelnyxSimulator(opts: TelnyxSimOptions): Promise<Teln
     placeInboundCall,
     setDialBehavior: (toNumber, behavior) => {
       dialBehaviors.set(toNumber, behavior);
+    },
+    setDialPolicy: (policy) => {
+      dialPolicy = policy;
     },
     onDialAnswered: (callback) => {
       answeredListeners.add(callback);
