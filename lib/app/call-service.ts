@@ -130,10 +130,11 @@ export function createCallService(deps: CallServiceDeps): CallService {
         seenEventIds: [...record.seenEventIds, event.id].slice(-keptEventIds),
         effects: commands.length > 0 ? [...record.effects, { eventId: event.id, commands }].slice(-keptEffects) : record.effects,
       };
-      const outcome = await store.save(next, newLinks(session, next.session));
-      if (outcome === 'conflict') {
-        log.debug('version conflict, reloading', { sessionId, eventId: event.id, attempt });
-        record = undefined;
+      const saved = await store.save(next, newLinks(session, next.session));
+      if (saved.outcome === 'conflict') {
+        log.debug('version conflict, deciding again on the stored session', { sessionId, eventId: event.id, attempt });
+        record = saved.current;
+        if (!record) return { outcome: 'no-session', record };
         continue;
       }
       log.info('event applied', {

@@ -22,7 +22,8 @@ export type Link =
   | { readonly kind: 'conference'; readonly conferenceId: string };
 
 export type CreateOutcome = 'created' | 'exists';
-export type SaveOutcome = 'saved' | 'conflict';
+/** A lost conditional write comes back with what is stored now, so the caller need not read it again. */
+export type SaveOutcome = { readonly outcome: 'saved' } | { readonly outcome: 'conflict'; readonly current: SessionRecord | undefined };
 
 export interface LegLink {
   readonly sessionId: string | undefined;
@@ -131,13 +132,13 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
     },
 
     async save(record, links) {
-      if (await write(record, links, versionIs, { ':expected': record.session.version - 1 })) return 'saved';
+      if (await write(record, links, versionIs, { ':expected': record.session.version - 1 })) return { outcome: 'saved' };
       // The SDK retries a request whose answer was lost; the retry then fails its own condition.
       // If what is stored is exactly what we wrote, the write did land.
-      const stored = await store.get(record.session.id);
+      const current = await store.get(record.session.id);
       const landed =
-        stored?.session.version === record.session.version && stored.seenEventIds.at(-1) === record.seenEventIds.at(-1) && stored.session.updatedAtMs === record.session.updatedAtMs;
-      return landed ? 'saved' : 'conflict';
+        current?.session.version === record.session.version && current.seenEventIds.at(-1) === record.seenEventIds.at(-1) && current.session.updatedAtMs === record.session.updatedAtMs;
+      return landed ? { outcome: 'saved' } : { outcome: 'conflict', current };
     },
 
     async findByLeg(callControlId) {

@@ -34,18 +34,18 @@ describe('DynamoDB session store', () => {
   it('saves only over the version it read; a stale writer gets a conflict', async () => {
     await store.create(record('1000000002'), []);
     const v2 = record('1000000002', 2);
-    expect(await store.save(v2, [])).toBe('saved');
+    expect(await store.save(v2, [])).toEqual({ outcome: 'saved' });
     const staleV2 = { ...record('1000000002', 2), seenEventIds: ['stale'] };
-    expect(await store.save(staleV2, [])).toBe('conflict');
+    expect(await store.save(staleV2, [])).toMatchObject({ outcome: 'conflict', current: { session: { version: 2 }, seenEventIds: ['e1'] } });
     expect((await store.get('1000000002'))?.seenEventIds).toEqual(['e1']);
   });
 
   it('writes look-ups with the session in one transaction, or neither', async () => {
     await store.create(record('1000000003'), []);
     const stale = record('1000000003', 5);
-    expect(await store.save(stale, [{ kind: 'conference', conferenceId: 'conf-x' }])).toBe('conflict');
+    expect((await store.save(stale, [{ kind: 'conference', conferenceId: 'conf-x' }])).outcome).toBe('conflict');
     expect(await store.findByConference('conf-x')).toBeUndefined();
-    expect(await store.save(record('1000000003', 2), [{ kind: 'conference', conferenceId: 'conf-x' }])).toBe('saved');
+    expect((await store.save(record('1000000003', 2), [{ kind: 'conference', conferenceId: 'conf-x' }])).outcome).toBe('saved');
     expect(await store.findByConference('conf-x')).toBe('1000000003');
   });
 
