@@ -30,6 +30,11 @@ export interface HarnessOptions {
   readonly scorer?: SentimentScorer;
   readonly log?: Log;
   readonly withPoller?: boolean;
+  /** Clients to use instead of the local ones (instrumented ones, say). */
+  readonly dynamo?: import('@aws-sdk/client-dynamodb').DynamoDBClient;
+  readonly sqs?: import('@aws-sdk/client-sqs').SQSClient;
+  /** Wraps each webhook delivery (to time it, say). */
+  readonly aroundDelivery?: (deliver: () => Promise<{ status: number }>, rawBody: string) => Promise<{ status: number }>;
 }
 
 export interface Harness {
@@ -62,9 +67,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const ready: { runtime?: Runtime } = {};
   const telnyx = await startTelnyxSimulator({
     deliver: async (rawBody, headers) => {
-      if (!ready.runtime) return { status: 503 };
-      const response = await ready.runtime.webhook({ body: rawBody, isBase64Encoded: false, headers });
-      return { status: response.status };
+      const runtime = ready.runtime;
+      if (!runtime) return { status: 503 };
+      const deliver = async () => ({ status: (await runtime.webhook({ body: rawBody, isBase64Encoded: false, headers })).status });
+      return options.aroundDelivery ? options.aroundDelivery(deliver, rawBody) : deliver();
     },
     timeScale,
     seed: 7,
@@ -90,8 +96,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const runtime = await createRuntime(config, {
     log: options.log ?? log,
-    dynamo: options.aws.dynamo,
-    sqs: options.aws.sqs,
+    dynamo: options.dynamo ?? options.aws.dynamo,
+    sqs: options.sqs ?? options.aws.sqs,
     ...(options.scorer ? { scorer: options.scorer } : {}),
   });
   ready.runtime = runtime;
