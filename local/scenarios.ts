@@ -88,6 +88,8 @@ export interface CallRun {
   readonly startedAtMs: number;
   /** When the customer first heard the menu. */
   menuAtMs?: number;
+  /** What the customer said, and when they finished saying it. */
+  readonly said: { atMs: number; text: string }[];
   finishedAtMs?: number;
   error?: string;
 }
@@ -101,7 +103,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function playScenario(telnyx: TelnyxSimulator, scenario: Scenario, from: string, to: string, timeScale = 1): { run: CallRun; finished: Promise<CallRun> } {
   const customer = telnyx.placeInboundCall({ from, to });
-  const run: CallRun = { scenario, customer, startedAtMs: Date.now() };
+  const run: CallRun = { scenario, customer, startedAtMs: Date.now(), said: [] };
   return { run, finished: act(telnyx, run, timeScale) };
 }
 
@@ -111,7 +113,13 @@ async function act(telnyx: TelnyxSimulator, run: CallRun, timeScale: number): Pr
     await telnyx.waitFor(() => customer.heard.includes(prompts.menu) || customer.state === 'hangup', 30_000);
     run.menuAtMs = Date.now();
     const actions: { at: number; act: () => void | Promise<void> }[] = [
-      ...scenario.lines.map((line) => ({ at: line.afterMs, act: () => customer.say(line.text, { final: true, score: line.score }) })),
+      ...scenario.lines.map((line) => ({
+        at: line.afterMs,
+        act: () => {
+          customer.say(line.text, { final: true, score: line.score });
+          run.said.push({ atMs: Date.now(), text: line.text });
+        },
+      })),
       ...(scenario.press ? [{ at: scenario.press.afterMs, act: () => customer.press(scenario.press!.digits) }] : []),
       { at: scenario.hangUpAfterMs, act: () => customer.hangup() },
     ].sort((a, b) => a.at - b.at);

@@ -51,9 +51,10 @@ export function buildTimeline(run: CallRun, session: Session | undefined, telnyx
   }
   if (session?.analyzer.status === 'failed') add(session.createdAtMs, `analyzer unavailable (${session.analyzer.failure ?? 'unknown'}); keypad only`);
 
-  // Symbl dates an utterance from when it began; the customer began it after the menu started.
-  for (const utterance of session?.utterances ?? []) {
-    add(Math.max(utterance.atMs, run.menuAtMs ?? run.startedAtMs), `customer: "${utterance.text}" (score ${utterance.score.toFixed(2)})`);
+  // Shown when the customer finished saying it, with the score the product gave it.
+  for (const line of run.said) {
+    const scored = session?.utterances.find((u) => u.text === line.text);
+    add(line.atMs, `customer: "${line.text}"${scored ? ` (score ${scored.score.toFixed(2)})` : ' (not scored)'}`);
   }
   if (session?.escalation) {
     const { reason } = session.escalation;
