@@ -212,3 +212,16 @@ export function changeEmitter(): EventEmitter {
   emitter.setMaxListeners(0);
   return emitter;
 }
+
+/** What every simulator keeps about itself: change signals for waiters, its own errors, its timers. */
+export function simulatorState() {
+  const changes = changeEmitter();
+  const changed = (): void => {
+    changes.emit('change');
+  };
+  const errors: unknown[] = [];
+  const recordError = (error: unknown): void => {
+    errors.push(error);
+  };
+  return { changes, changed, errors, recordError, timers: new TimerSet(changed, recordError) };
+}

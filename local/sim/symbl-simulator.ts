@@ -5,9 +5,8 @@
  * its DTMF code; messages appear on a script's timeline once that leg is in a conference.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
 import type { SimAudio, SimCall, TelnyxSimulator, TelnyxWebhookEvent } from './telnyx-simulator.js';
-import { changeEmitter, seededRandom, startJsonServer, TimerSet, waitIdle, waitUntil, type HandlerResult, type JsonReply, type JsonRequest } from './runtime.js';
+import { seededRandom, simulatorState, startJsonServer, waitIdle, waitUntil, type HandlerResult, type JsonReply, type JsonRequest } from './runtime.js';
 
 /** One scripted utterance: available `atMs` (scaled) after the Symbl leg joins a conference. */
 export interface ScriptLine {
@@ -139,15 +138,7 @@ export async function startSymblSimulator(opts: SymblSimOptions): Promise<SymblS
   const hearCallers = opts.hearCallers ?? true;
   const telnyx = opts.telnyx;
 
-  const changes: EventEmitter = changeEmitter();
-  const changed = (): void => {
-    changes.emit('change');
-  };
-  const errors: unknown[] = [];
-  const recordError = (error: unknown): void => {
-    errors.push(error);
-  };
-  const timers = new TimerSet(changed, recordError);
+  const { changes, changed, errors, recordError, timers } = simulatorState();
   let stopped = false;
   let inFlight = 0;
   let latencyMs = 0;

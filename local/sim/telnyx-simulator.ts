@@ -9,12 +9,10 @@
  * `placeInboundCall`, `SimCall` and `setDialBehavior`.
  */
 import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
 import {
-  changeEmitter,
   seededRandom,
+  simulatorState,
   startJsonServer,
-  TimerSet,
   waitIdle,
   waitUntil,
   type HandlerResult,
@@ -407,15 +405,7 @@ export async function startTelnyxSimulator(opts: TelnyxSimOptions): Promise<Teln
   let faults: FaultPlan = { ...defaultFaults, ...opts.faults };
   const failQueue = new Map<string, CommandErrorKind[]>();
 
-  const changes: EventEmitter = changeEmitter();
-  const changed = (): void => {
-    changes.emit('change');
-  };
-  const errors: unknown[] = [];
-  const recordError = (error: unknown): void => {
-    errors.push(error);
-  };
-  const timers = new TimerSet(changed, recordError);
+  const { changes, changed, errors, recordError, timers } = simulatorState();
   let stopped = false;
 
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

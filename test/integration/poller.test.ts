@@ -1,21 +1,12 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import type { ScriptLine, SimCall } from '../../local/sim/index.js';
-import { startHarness, type Harness } from '../support/harness.js';
-import { startLocalAws, type LocalAws } from '../support/local-aws.js';
+import type { Harness } from '../support/harness.js';
+import { localWorld } from '../support/lifecycle.js';
 
-let aws: LocalAws;
+const world = localWorld();
 let h: Harness | undefined;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-});
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-});
-afterAll(async () => aws?.stop());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +22,7 @@ const messageRequests = (harness: Harness) => harness.symbl.requests.filter((r) 
 
 describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and the Symbl simulator', () => {
   it('a conversation that turns negative escalates exactly once, and the session records why', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = await scriptedCall(h, [
       { atMs: 100, text: 'hi I am calling about my bill', score: 0.1 },
       { atMs: 300, text: 'it is higher than last month', score: -0.2 },
@@ -52,7 +43,7 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
   });
 
   it('a calm conversation never escalates, and its poll chain stops within two cycles of the hangup', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = await scriptedCall(h, [
       { atMs: 100, text: 'hello there', score: 0.2 },
       { atMs: 400, text: 'I would like to check my order', score: 0.1 },
@@ -71,7 +62,7 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
   });
 
   it('a Symbl outage mid-call skips cycles, recovers, and keeps a single chain', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = await scriptedCall(h, [{ atMs: 100, text: 'hello', score: 0.1 }]);
     await sleep(1500);
     const conversationId = (await h.sessionOf(customer))!.session.analyzer.conversationId!;
@@ -90,7 +81,7 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
   });
 
   it('a 401 from Symbl re-authenticates once and polling goes on', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = await scriptedCall(h, [{ atMs: 100, text: 'hello', score: 0.1 }]);
     await sleep(1200);
     h.symbl.expireTokens();
@@ -103,12 +94,12 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
   });
 
   it('the same poll message delivered twice does not double the chain nor the dial', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = await scriptedCall(h, [{ atMs: 100, text: 'hello', score: 0.1 }]);
     await sleep(1500);
     const { session } = (await h.sessionOf(customer))!;
     const body = JSON.stringify({ kind: 'poll', sessionId: session.id, seq: session.poll.seq });
-    await Promise.all([0, 1, 2].map(() => aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.queue.queueUrl, MessageBody: body }))));
+    await Promise.all([0, 1, 2].map(() => world.aws.sqs.send(new SendMessageCommand({ QueueUrl: world.aws.queue.queueUrl, MessageBody: body }))));
     await sleep(2000);
     const start = messageRequests(h);
     await sleep(3000);
@@ -120,7 +111,7 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
   });
 
   it('DTMF 1 racing a sentiment trigger dials the operator once', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = await scriptedCall(h, [{ atMs: 100, text: 'hello', score: 0.1 }]);
     await sleep(1200);
     const { session } = (await h.sessionOf(customer))!;
@@ -134,7 +125,7 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
   });
 
   it('an operator who does not answer is followed by the next number; when all fail, apology and menu', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     h.telnyx.setDialBehavior('+15550002001', { noAnswer: true });
     h.telnyx.setDialBehavior('+15550002002', { busy: true });
     const customer = await scriptedCall(h, []);

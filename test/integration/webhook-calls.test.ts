@@ -1,21 +1,12 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import type { SimCall } from '../../local/sim/index.js';
-import { startHarness, numbers, type Harness } from '../support/harness.js';
-import { startLocalAws, type LocalAws } from '../support/local-aws.js';
+import { numbers, type Harness } from '../support/harness.js';
+import { localWorld } from '../support/lifecycle.js';
 
-let aws: LocalAws;
+const world = localWorld();
 let h: Harness | undefined;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-});
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-});
-afterAll(async () => aws?.stop());
 
 async function untilMenu(harness: Harness, call: SimCall) {
   await harness.telnyx.waitFor(() => call.heard.includes(prompts.menu), 15_000);
@@ -23,7 +14,7 @@ async function untilMenu(harness: Harness, call: SimCall) {
 
 describe('whole calls through the webhook, against DynamoDB Local and the Telnyx/Symbl simulators', () => {
   it('answers, conferences, joins the analyzer muted, plays the menu; DTMF 1 dials one operator into the same conference', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = h.call('+15550104242');
     await untilMenu(h, customer);
 
@@ -67,7 +58,7 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
   });
 
   it('every Telnyx command carries a command_id, unique per command', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = h.call();
     await untilMenu(h, customer);
     await customer.press('1');
@@ -82,7 +73,7 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
   });
 
   it('every webhook delivered twice (some concurrently) changes nothing: one session, one conference, one operator dial', async () => {
-    h = await startHarness({ aws, faults: { duplicateRate: 1, maxDelayMs: 30 } });
+    h = await world.harness({ faults: { duplicateRate: 1, maxDelayMs: 30 } });
     const customer = h.call();
     await untilMenu(h, customer);
     await customer.press('1');
@@ -102,7 +93,7 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
   });
 
   it('the same signed webhook replayed later leaves the session as it was', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = h.call();
     await untilMenu(h, customer);
     await h.settle();
@@ -122,7 +113,7 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
   });
 
   it('two customers at once get separate conferences, and each analyzer joins its own', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const first = h.call('+15550100001');
     const second = h.call('+15550100002');
     await Promise.all([untilMenu(h, first), untilMenu(h, second)]);
@@ -140,7 +131,7 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
   });
 
   it('a Symbl outage at start degrades to the plain keypad menu after the join timeout', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     h.symbl.failNext('connect', 503, 5);
     const customer = h.call();
     await untilMenu(h, customer);
@@ -151,7 +142,7 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
   });
 
   it('forged, unsigned and stale webhooks get 401 and change nothing; malformed ones 400; unknown types 200', async () => {
-    h = await startHarness({ aws });
+    h = await world.harness();
     const customer = h.call();
     await untilMenu(h, customer);
     await h.settle();
