@@ -7,8 +7,13 @@ const { env, mapped } = localEnvironment();
 if (mapped.length > 0) console.log(`Using the workshop's names: ${mapped.join(', ')}`);
 
 // Check the settings before starting anything, with the same parser the functions use.
+let source: string;
 try {
-  loadConfig({ ...env, TABLE_NAME: 'local', POLL_QUEUE_URL: 'http://127.0.0.1/queue' });
+  const config = loadConfig({ ...env, TABLE_NAME: 'local', POLL_QUEUE_URL: 'http://127.0.0.1/queue' });
+  source =
+    config.sentimentSource === 'symbl'
+      ? `symbl (${config.symbl?.baseUrl})`
+      : `telnyx transcription of the customer's leg, scored locally${env.SENTIMENT_SOURCE ? '' : ' (no Symbl credentials set)'}`;
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`${error.message}\n\nSet these in the environment or in a .env file (see README.md), or run \`npm run demo\` to try it without accounts.`);
@@ -27,6 +32,7 @@ console.log(`sentiment-ivr is running.
   DynamoDB Local: ${stack.dynamoEndpoint} (table ${stack.tableName})
   poll queue:     ${stack.queueUrl}
   Telnyx API:     ${env.TELNYX_BASE_URL ?? 'https://api.telnyx.com/v2'}
+  sentiment:      ${source}
 Press Ctrl+C to stop.`);
 
 let stopping = false;
