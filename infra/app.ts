@@ -25,7 +25,7 @@ if (usesExamples) {
   const examples = Object.entries(exampleSettings).map(([name, value]) => `${name}=${value}`).join(', ');
   Annotations.of(stack).addWarningV2(
     'sentiment-ivr:example-settings',
-    `No settings given, so example values were used (${examples}). Fine for synth; set the real ones before deploying (infra/README-deploy.md).`,
+    `No settings given, so example values were used (${examples}). Fine for synth; set the real ones before deploying (README.md, "Deploying").`,
   );
 }
 

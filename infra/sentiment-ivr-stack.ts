@@ -55,7 +55,7 @@ export interface SentimentIvrSettings {
    * the JSON object with {@link appSecretKeys}. Use it to keep credentials outside this
    * stack's lifecycle or share them between stages.
    * @default - the stack creates the secret with empty values, to be filled in after
-   * the first deploy (`aws secretsmanager put-secret-value`, see infra/README-deploy.md)
+   * the first deploy (`aws secretsmanager put-secret-value`, see README.md, "Deploying")
    */
   readonly appSecretArn?: string;
   /** Address subscribed to the alarm topic (confirm the email SNS sends). @default - no subscription */
