@@ -57,21 +57,23 @@ export function newLinks(before: Session | undefined, after: Session): Link[] {
 }
 
 /**
- * A redelivery repeats the analyzer start only when the first attempt has had this long to
- * report back: a concurrent duplicate must not start a second analyzer while the first call is
- * still in flight.
+ * An analyzer start whose claim was taken but which never reported back is tried once more only
+ * after this long: a concurrent duplicate must not start a second analyzer while the first call
+ * is still in flight.
  */
 const analyzerStartGraceMs = 10_000;
 
+const analyzerClaim = (sessionId: string, command: StampedCommand) => `${sessionId}:${command.commandId}`;
+
 /**
  * Whether a recorded command still makes sense to repeat on redelivery. Telnyx ignores a
- * repeated command_id; Symbl has no such key, so its start is repeated only when the first
- * evidently never finished (and then by one claimant), and a known operator leg is not dialed.
+ * repeated command_id; Symbl has no such key, so its start is repeated only while nothing was
+ * heard back (and then under its one-time claim), and a known operator leg is not dialed.
  */
-function worthReplaying(command: StampedCommand, session: Session, nowMs: number): boolean {
+function worthReplaying(command: StampedCommand, session: Session): boolean {
   switch (command.kind) {
     case 'startAnalyzer':
-      return session.analyzer.status === 'requested' && nowMs - session.updatedAtMs >= analyzerStartGraceMs;
+      return session.analyzer.status === 'requested';
     case 'dialOperator': {
       const escalation = session.escalation;
       const attempt = escalation?.attempts[command.operator.attempt];
@@ -85,10 +87,25 @@ function worthReplaying(command: StampedCommand, session: Session, nowMs: number
 export function createCallService(deps: CallServiceDeps): CallService {
   const { store, executor, transition, log } = deps;
 
-  /** Runs commands in order; a command's answer is applied at once, from the record just written. */
-  async function execute(sessionId: string, commands: readonly StampedCommand[], after: SessionRecord, depth: number) {
+  /**
+   * Symbl has no idempotency key, so its start runs under a one-time claim, taken by whoever runs
+   * it first (the first run, or a redelivery when the first failed before it). A redelivery finding
+   * the claim taken but nothing heard back after the grace period takes a second, last one.
+   */
+  async function claimAnalyzerStart(sessionId: string, command: StampedCommand, replayedFor?: Session): Promise<boolean> {
+    if (await store.claim(analyzerClaim(sessionId, command))) return true;
+    if (!replayedFor || deps.nowMs() - replayedFor.updatedAtMs < analyzerStartGraceMs) return false;
+    return store.claim(`${analyzerClaim(sessionId, command)}:late`);
+  }
+
+  /**
+   * Runs commands in order; a command's answer is applied at once, from the record just written.
+   * Replays (`replayedFor`: the session as found) go the same way, so their answers count too.
+   */
+  async function execute(sessionId: string, commands: readonly StampedCommand[], after: SessionRecord, depth: number, replayedFor?: Session) {
     let latest: SessionRecord | undefined = after;
     for (const command of commands) {
+      if (command.kind === 'startAnalyzer' && !(await claimAnalyzerStart(sessionId, command, replayedFor))) continue;
       const feedback = await executor.run(command, sessionId);
       if (feedback && depth < maxFeedbackDepth) {
         latest = (await applyAt(sessionId, feedback, latest, depth + 1)).record;
@@ -110,12 +127,9 @@ export function createCallService(deps: CallServiceDeps): CallService {
 
       if (record.seenEventIds.includes(event.id)) {
         const effect = record.effects.find((e) => e.eventId === event.id);
-        const replay = (effect?.commands ?? []).filter((c) => worthReplaying(c, session, deps.nowMs()));
+        const replay = (effect?.commands ?? []).filter((c) => worthReplaying(c, session));
         log.info('duplicate event', { sessionId, eventId: event.id, eventType: event.type, replayedCommands: replay.length });
-        for (const command of replay) {
-          if (command.kind === 'startAnalyzer' && !(await store.claim(`${sessionId}:${command.commandId}`))) continue;
-          await executor.run(command, sessionId);
-        }
+        await execute(sessionId, replay, record, depth, session);
         return { outcome: 'duplicate', record };
       }
 

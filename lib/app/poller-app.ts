@@ -28,7 +28,10 @@ export function createPollerApp(deps: PollerAppDeps) {
     if (!record) return 'no-session';
     const { poll } = record.session;
     const current = poll.active && message.seq === poll.seq;
-    const resend = poll.active && message.seq + 1 === poll.seq && messageId === poll.advancedBy;
+    // The message that advanced the chain may come back because its handler failed after the
+    // write: it goes on to the service, which replays what it recorded (the chain may have
+    // stopped since, when that cycle escalated or the call ended).
+    const resend = message.seq + 1 === poll.seq && messageId === poll.advancedBy;
     // Stale or doubled messages end here, before any call to the source.
     if (!current && !resend) {
       log.debug('poll message dropped', { sessionId: message.sessionId, seq: message.seq, chainAt: poll.seq, active: poll.active });

@@ -106,6 +106,15 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     throw new BadRequestError('No free session id for this call');
   }
 
+  /**
+   * A digit or gather on an analyzer leg already tied to a session. If this very event tied it
+   * (a redelivery after the join failed), applying it again replays the recorded join.
+   */
+  async function onKnownAnalyzer(event: TelnyxEvent & { callControlId: string }, sessionId: string): Promise<string> {
+    const outcome = await service.apply(sessionId, { type: 'analyzer.identified', id: `${event.id}:identified`, callControlId: event.callControlId });
+    return outcome === 'duplicate' ? 'analyzer-duplicate' : 'analyzer-known';
+  }
+
   /** A digit or gather on a leg not yet tied to a session: the analyzer sending its code. */
   async function onAnalyzerCode(event: TelnyxEvent & { callControlId: string }, code: string | undefined): Promise<string> {
     if (code === undefined) return 'code-incomplete';
@@ -134,27 +143,37 @@ export function createWebhookApp(deps: WebhookAppDeps) {
         if (!sessionId) return 'unknown-leg';
         const operator = operatorRef(event);
         const base = { id: event.id, callControlId: event.callControlId, ...(operator ? { operator } : {}) };
-        return service.apply(sessionId, event.type === 'call.answered' ? { type: 'call.answered', ...base } : { type: 'call.hangup', ...base, cause: event.cause });
+        return service.apply(
+          sessionId,
+          event.type === 'call.answered' ? { type: 'call.answered', ...base } : { type: 'call.hangup', ...base, cause: event.cause, occurredAtMs: event.occurredAtMs },
+        );
       }
       case 'call.dtmf.received': {
         if (event.clientState?.role === 'analyzer' && !event.clientState.sessionId) {
           const leg = await store.addAnalyzerDigit(event.callControlId, { digit: event.digit, atMs: event.occurredAtMs ?? deps.nowMs(), eventId: event.id });
-          if (leg.sessionId) return 'analyzer-known';
+          if (leg.sessionId) return onKnownAnalyzer(event, leg.sessionId);
           return onAnalyzerCode(event, codeFromDigits(leg.digits));
         }
         const sessionId = await sessionOfLeg(event);
         if (!sessionId) return 'unknown-leg';
-        return service.apply(sessionId, { type: 'call.dtmf', id: event.id, callControlId: event.callControlId, digit: event.digit });
+        return service.apply(sessionId, { type: 'call.dtmf', id: event.id, callControlId: event.callControlId, digit: event.digit, occurredAtMs: event.occurredAtMs });
       }
       case 'call.gather.ended': {
         if (event.clientState?.role === 'analyzer' && !event.clientState.sessionId) {
           const known = await store.findByLeg(event.callControlId);
-          if (known?.sessionId) return 'analyzer-known';
+          if (known?.sessionId) return onKnownAnalyzer(event, known.sessionId);
           return onAnalyzerCode(event, codeFromGather(event.digits));
         }
         const sessionId = await sessionOfLeg(event);
         if (!sessionId) return 'unknown-leg';
-        return service.apply(sessionId, { type: 'gather.ended', id: event.id, callControlId: event.callControlId, digits: event.digits, status: event.status });
+        return service.apply(sessionId, {
+          type: 'gather.ended',
+          id: event.id,
+          callControlId: event.callControlId,
+          digits: event.digits,
+          status: event.status,
+          occurredAtMs: event.occurredAtMs,
+        });
       }
       case 'call.transcription': {
         // Only the customer's own voice counts: final results of the inbound track.
@@ -166,7 +185,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
         if (!sessionId) return 'unknown-leg';
         const score = deps.scorer.score(text);
         const atMs = event.occurredAtMs ?? deps.nowMs();
-        return service.apply(sessionId, { type: 'utterances.heard', id: event.id, utterances: [{ id: event.id, text, score, atMs }] });
+        return service.apply(sessionId, { type: 'utterances.heard', id: event.id, callControlId: event.callControlId, utterances: [{ id: event.id, text, score, atMs }] });
       }
       case 'conference.created':
       case 'conference.participant.joined':

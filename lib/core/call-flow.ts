@@ -95,17 +95,18 @@ class Flow {
         if (event.callControlId === s.customer.callControlId) return this.onCustomerAnswered();
         return this.onOperatorAnswered(event.callControlId);
       case 'call.hangup':
-        return this.onHangup(event.callControlId, event.cause);
+        return this.onHangup(event.callControlId, event.cause, event.occurredAtMs);
       case 'call.dtmf':
-        // A 1 outside a running menu still means "an operator, please"; inside one, the
-        // gather's own end event decides, so the menu's digits are not acted on twice.
-        if (event.callControlId === s.customer.callControlId && event.digit === '1' && s.menu.status !== 'playing') {
-          return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, true);
+        // A 1 always means "an operator, please", inside a menu too: the gather may never see
+        // the key (its command not yet run, or pressed between a timeout and the re-prompt).
+        // The escalation is claimed once, so the gather's own end then changes nothing.
+        if (event.callControlId === s.customer.callControlId && event.digit === '1') {
+          return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, true, event.occurredAtMs);
         }
         return;
       case 'gather.ended':
         if (event.callControlId !== s.customer.callControlId) return;
-        return this.onMenuEnded(event.digits, event.status);
+        return this.onMenuEnded(event.digits, event.status, event.occurredAtMs);
       case 'operator.initiated':
         return;
       case 'conference.created':
@@ -116,7 +117,8 @@ class Flow {
       case 'participant.left':
         return;
       case 'conference.ended':
-        if (s.conference.id !== undefined && event.conferenceId !== s.conference.id) return;
+        // After the session's end this is our own endConference coming back: nothing to record.
+        if (!this.live || (s.conference.id !== undefined && event.conferenceId !== s.conference.id)) return;
         if (s.conference.ended) return;
         this.set({ conference: { ...s.conference, id: event.conferenceId, ended: true } });
         return;
@@ -134,6 +136,8 @@ class Flow {
       case 'analyzer.timeout':
         return this.startMenuIfReady(true);
       case 'utterances.heard':
+        // client_state routed a transcript here; the stored customer leg decides whether it counts.
+        if (event.callControlId !== undefined && event.callControlId !== s.customer.callControlId) return;
         return this.onUtterances(event.utterances, event.poll);
       default: {
         const unhandled: never = event;
@@ -211,21 +215,29 @@ class Flow {
       this.startPolling();
       return this.startMenuIfReady(false);
     }
+    // Only our dials join our conference, one operator at a time: a leg not known yet is the one
+    // ringing now, whose dial answer and own webhooks are still on the way.
+    const unbound = s.escalation?.attempts.findIndex((a) => a.status === 'ringing' && a.callControlId === undefined) ?? -1;
+    if (this.findAttempt(callControlId) === undefined && unbound >= 0 && s.conference.id === conferenceId) {
+      this.bindOperator(callControlId, unbound, s.escalation!.round);
+    }
     const attempt = this.findAttempt(callControlId);
-    if (attempt !== undefined && s.escalation && !s.escalation.briefed && s.conference.id !== undefined) {
-      this.set({ escalation: { ...s.escalation, briefed: true } });
+    const escalation = this.state.escalation;
+    if (attempt !== undefined && escalation && !escalation.briefed && s.conference.id !== undefined) {
+      this.set({ escalation: { ...escalation, briefed: true } });
       this.emit({
         kind: 'whisper',
         conferenceId: s.conference.id,
         callControlIds: [callControlId],
-        text: operatorBriefing(s.escalation.reason.detail),
+        text: operatorBriefing(escalation.reason.detail),
       });
     }
   }
 
   private onAnalyzerIdentified(callControlId: string): void {
     const s = this.state;
-    if (s.analyzer.callControlId !== undefined) return;
+    // Only a session that asked for an analyzer takes one (the role came from client_state).
+    if (s.analyzer.callControlId !== undefined || s.analyzer.status === 'none') return;
     this.set({ analyzer: { ...s.analyzer, callControlId } });
     if (!this.live) {
       this.emit({ kind: 'hangup', callControlId });
@@ -258,9 +270,15 @@ class Flow {
     this.emit({ kind: 'playMenu', callControlId: s.customer.callControlId, text, clientState: this.customerState });
   }
 
-  private onMenuEnded(digits: string, status: string): void {
+  /** A keypress from before the last round failed is a late copy: it belongs to an earlier menu. */
+  private beforeLastFailure(occurredAtMs: number | undefined): boolean {
+    const failedAtMs = this.state.escalation?.failedAtMs;
+    return occurredAtMs !== undefined && failedAtMs !== undefined && occurredAtMs < failedAtMs;
+  }
+
+  private onMenuEnded(digits: string, status: string, occurredAtMs: number | undefined): void {
     const s = this.state;
-    if (s.menu.status !== 'playing' || !this.live) return;
+    if (s.menu.status !== 'playing' || !this.live || this.beforeLastFailure(occurredAtMs)) return;
     if (status === 'valid' && digits === '1') {
       this.set({ menu: { ...s.menu, status: 'paused' } });
       return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, false);
@@ -280,10 +298,12 @@ class Flow {
    * The one place an escalation is claimed. A session escalates once; only after every
    * operator failed may the customer ask again (by keypad), which starts a new round.
    */
-  private escalate(reason: EscalationReason, stopMenu: boolean): void {
+  private escalate(reason: EscalationReason, stopMenu: boolean, occurredAtMs?: number): void {
     const s = this.state;
-    if (!this.live || !s.customer.answered) return;
+    // A keypress shows the customer's call is up, even when its call.answered is still on the way.
+    if (!this.live || (!s.customer.answered && reason.rule !== 'dtmf')) return;
     if (s.escalation !== undefined && !(s.escalation.status === 'failed' && reason.rule === 'dtmf')) return;
+    if (this.beforeLastFailure(occurredAtMs)) return;
     if (this.settings.transferNumbers.length === 0) return;
     const round = s.escalation === undefined ? 0 : s.escalation.round + 1;
     const escalation: Escalation = {
@@ -349,17 +369,19 @@ class Flow {
     if (!this.live) this.emit({ kind: 'hangup', callControlId });
   }
 
-  private onHangup(callControlId: string, cause: string): void {
+  private onHangup(callControlId: string, cause: string, occurredAtMs: number | undefined): void {
     const s = this.state;
     if (callControlId === s.customer.callControlId) return this.endSession(cause);
     if (callControlId === s.analyzer.callControlId) {
-      if (s.analyzer.legHungUp) return;
+      // Once the session ended, the analyzer's leg going is the cleanup we asked for.
+      if (s.analyzer.legHungUp || !this.live) return;
       this.set({ analyzer: { ...s.analyzer, legHungUp: true, status: s.analyzer.status === 'failed' ? 'failed' : 'stopped' }, poll: { ...s.poll, active: false } });
       return;
     }
     const index = this.findAttempt(callControlId);
     const escalation = s.escalation;
-    if (index === undefined || escalation === undefined) return;
+    // After the end, operator legs going away is the cleanup we asked for.
+    if (index === undefined || escalation === undefined || !this.live) return;
     const attempt = escalation.attempts[index]!;
     if (attempt.status === 'failed') return;
     const attempts = [...escalation.attempts];
@@ -373,7 +395,7 @@ class Flow {
     if (!this.live) return;
     if (index + 1 < this.settings.transferNumbers.length) return this.dialAttempt(index + 1);
     // Every operator failed: apologise and offer the menu again.
-    this.set({ escalation: { ...this.state.escalation!, status: 'failed' } });
+    this.set({ escalation: { ...this.state.escalation!, status: 'failed', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
     this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.noOperator, clientState: this.customerState });
     this.playMenu(prompts.menu, 0);
   }

@@ -39,6 +39,11 @@ export interface Escalation {
   readonly attempts: readonly OperatorAttempt[];
   readonly status: 'waiting-for-conference' | 'dialing' | 'connected' | 'failed';
   readonly connectedAtMs?: number;
+  /**
+   * When the round's last operator leg hung up, on Telnyx's clock (its occurred_at): a keypress
+   * from before it is a late copy from an earlier menu, and asks for no new round.
+   */
+  readonly failedAtMs?: number;
   readonly briefed: boolean;
 }
 
@@ -92,14 +97,23 @@ export interface OperatorLegRef {
 export type CallEvent =
   | { readonly type: 'customer.incoming'; readonly id: string; readonly callControlId: string }
   | { readonly type: 'call.answered'; readonly id: string; readonly callControlId: string; readonly operator?: OperatorLegRef }
-  | { readonly type: 'call.hangup'; readonly id: string; readonly callControlId: string; readonly cause: string; readonly operator?: OperatorLegRef }
-  | { readonly type: 'call.dtmf'; readonly id: string; readonly callControlId: string; readonly digit: string }
+  | {
+      readonly type: 'call.hangup';
+      readonly id: string;
+      readonly callControlId: string;
+      readonly cause: string;
+      readonly operator?: OperatorLegRef;
+      /** Telnyx's occurred_at, when given (so are the keypad events'). */
+      readonly occurredAtMs?: number;
+    }
+  | { readonly type: 'call.dtmf'; readonly id: string; readonly callControlId: string; readonly digit: string; readonly occurredAtMs?: number }
   | {
       readonly type: 'gather.ended';
       readonly id: string;
       readonly callControlId: string;
       readonly digits: string;
       readonly status: 'valid' | 'invalid' | 'timeout' | 'cancelled' | 'call_hangup' | 'other';
+      readonly occurredAtMs?: number;
     }
   | { readonly type: 'operator.initiated'; readonly id: string; readonly callControlId: string; readonly operator: OperatorLegRef }
   | { readonly type: 'conference.created'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
@@ -116,6 +130,8 @@ export type CallEvent =
       readonly utterances: readonly Utterance[];
       /** Set when the utterances came from a poll cycle: the chain's position and message. */
       readonly poll?: { readonly seq: number; readonly messageId: string };
+      /** The leg that spoke, when a transcript says so: only the customer's counts. */
+      readonly callControlId?: string;
     };
 
 export type CallEventType = CallEvent['type'];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeardDigit } from '../core/analyzer-code.js';
 import type { Role, Session, StampedCommand } from '../core/model.js';
@@ -79,10 +80,12 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
   const { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
   const ttl = () => Math.floor(options.nowMs() / 1000) + options.retentionDays * 86_400;
 
-  const sessionItem = (record: SessionRecord) => ({
+  /** `writeId` marks the write attempt, so a retried write can tell its own landing from another's. */
+  const sessionItem = (record: SessionRecord, writeId: string) => ({
     pk: sessionKey(record.session.id),
     kind: 'session',
     version: record.session.version,
+    writeId,
     status: record.session.status,
     ttl: ttl(),
     session: record.session,
@@ -95,10 +98,10 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
       ? { pk: legKey(link.callControlId), kind: 'leg', sessionId, role: link.role, ttl: ttl() }
       : { pk: conferenceKey(link.conferenceId), kind: 'conference', sessionId, ttl: ttl() };
 
-  async function write(record: SessionRecord, links: readonly Link[], condition: string, values?: Record<string, unknown>): Promise<boolean> {
+  async function write(record: SessionRecord, links: readonly Link[], condition: string, writeId: string, values?: Record<string, unknown>): Promise<boolean> {
     const put = {
       TableName: tableName,
-      Item: sessionItem(record),
+      Item: sessionItem(record, writeId),
       ConditionExpression: condition,
       ...(values ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: values } : {}),
     };
@@ -119,26 +122,30 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
     }
   }
 
+  async function read(sessionId: string): Promise<{ record: SessionRecord; writeId: unknown } | undefined> {
+    const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: sessionKey(sessionId) }, ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const item = out.Item as { session: Session; seenEventIds?: string[]; effects?: RecordedEffect[]; writeId?: unknown };
+    return { record: { session: item.session, seenEventIds: item.seenEventIds ?? [], effects: item.effects ?? [] }, writeId: item.writeId };
+  }
+
   const store: SessionStore = {
     async get(sessionId) {
-      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: sessionKey(sessionId) }, ConsistentRead: true }));
-      if (!out.Item) return undefined;
-      const item = out.Item as { session: Session; seenEventIds?: string[]; effects?: RecordedEffect[] };
-      return { session: item.session, seenEventIds: item.seenEventIds ?? [], effects: item.effects ?? [] };
+      return (await read(sessionId))?.record;
     },
 
     async create(record, links) {
-      return (await write(record, links, sessionIsNew)) ? 'created' : 'exists';
+      return (await write(record, links, sessionIsNew, randomUUID())) ? 'created' : 'exists';
     },
 
     async save(record, links) {
-      if (await write(record, links, versionIs, { ':expected': record.session.version - 1 })) return { outcome: 'saved' };
+      const writeId = randomUUID();
+      if (await write(record, links, versionIs, writeId, { ':expected': record.session.version - 1 })) return { outcome: 'saved' };
       // The SDK retries a request whose answer was lost; the retry then fails its own condition.
-      // If what is stored is exactly what we wrote, the write did land.
-      const current = await store.get(record.session.id);
-      const landed =
-        current?.session.version === record.session.version && current.seenEventIds.at(-1) === record.seenEventIds.at(-1) && current.session.updatedAtMs === record.session.updatedAtMs;
-      return landed ? { outcome: 'saved' } : { outcome: 'conflict', current };
+      // The write landed if the stored item carries this attempt's mark: a concurrent writer that
+      // applied the same event from the same version stores the same state, but not our mark.
+      const current = await read(record.session.id);
+      return current?.writeId === writeId ? { outcome: 'saved' } : { outcome: 'conflict', current: current?.record };
     },
 
     async findByLeg(callControlId) {

@@ -194,9 +194,9 @@ describe('call flow: escalation', () => {
     expect(kinds(perEvent[0]!)).toEqual(['speak', 'dialOperator']);
   });
 
-  it('a DTMF 1 during the menu waits for the gather to end, so the key is acted on once', () => {
+  it('a DTMF 1 during the menu escalates at once, stopping the menu; the gather ending on it changes nothing', () => {
     const { perEvent } = run(inMenu(), [ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' }), gather('1')]);
-    expect(perEvent.map(kinds)).toEqual([[], ['speak', 'dialOperator']]);
+    expect(perEvent.map(kinds)).toEqual([['stopGather', 'speak', 'dialOperator'], []]);
   });
 
   it('nothing escalates twice: a sentiment trigger after DTMF 1 changes nothing', () => {
