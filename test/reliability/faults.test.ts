@@ -1,0 +1,328 @@
+/**
+ * Fault injection through the simulators and DynamoDB Local: every Telnyx command kind the
+ * product uses failing (5xx, 429, timeouts), Symbl failing and slow, a conditional-write conflict,
+ * a crash after the write and a lost write response on every session write of a call. Each case
+ * names its expected outcome; the check is that the call still ends as it would without the fault,
+ * with every effect once, plus the evidence that the fault was met.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { prompts } from '../../lib/core/prompts.js';
+import { createAfinnScorer } from '../../lib/sentiment/afinn-scorer.js';
+import type { CommandErrorKind } from '../../local/sim/index.js';
+import type { Harness, HarnessOptions } from '../support/harness.js';
+import { localWorld } from '../support/lifecycle.js';
+import { atScale, recordFigures, scale } from './support/figures.js';
+import { faultyDynamo, writePoints, type WriteFault, type WritePoint } from './support/write-faults.js';
+import { telnyxFaults, wholeCall, wholeCallProblems, type WholeCallOptions } from './support/whole-call.js';
+
+const world = localWorld();
+const totals = { cases: 0, faults: 0, violations: 0 };
+const started = Date.now();
+afterAll(() => {
+  recordFigures({ test: 'faults', faults: totals.faults, violations: totals.violations, durationMs: Date.now() - started, details: totals });
+});
+
+interface Delivery {
+  readonly id: string;
+  readonly type: string;
+  readonly status: number;
+}
+
+/** A harness whose webhook answers are kept, for evidence of failed and redelivered events. */
+async function harness(options: Omit<HarnessOptions, 'aws'> = {}): Promise<{ h: Harness; deliveries: Delivery[] }> {
+  const deliveries: Delivery[] = [];
+  const h = await world.harness({
+    ...options,
+    faults: { timeoutHoldMs: 30, ...options.faults },
+    aroundDelivery: async (deliver, rawBody) => {
+      const response = await deliver();
+      const { data } = JSON.parse(rawBody) as { data: { id: string; event_type: string } };
+      deliveries.push({ id: data.id, type: data.event_type, status: response.status });
+      return response;
+    },
+  });
+  return { h, deliveries };
+}
+
+/** Counts the case, then asserts it: a failing case still shows up in the figures. */
+function verdict(problems: string[], faults: number, expected: string): void {
+  totals.cases++;
+  totals.faults += faults;
+  if (problems.length > 0) totals.violations++;
+  expect(problems, `expected: ${expected}`).toEqual([]);
+}
+
+const failedThenDelivered = (deliveries: Delivery[]) =>
+  deliveries.some((d) => d.status >= 500 && deliveries.some((later) => later.id === d.id && later.status < 300));
+
+// ---------------------------------------------------------------------------------------------
+// Telnyx
+
+/** Every Telnyx command kind a Symbl-source call uses (the simulator's names). */
+const commandKinds = ['answer', 'gather', 'conference_create', 'conference_join', 'gather_using_speak', 'gather_stop', 'speak', 'dial', 'conference_speak', 'conference_end', 'hangup'] as const;
+const errorKinds: readonly CommandErrorKind[] = ['500', '503', '429', 'timeout'];
+/** Kinds no single webhook runs two of: each group can fail hard in one call. */
+const disjointGroups = [
+  ['answer', 'conference_join', 'gather_stop', 'conference_speak', 'conference_end'],
+  ['conference_create', 'gather', 'speak', 'hangup'],
+  ['gather_using_speak', 'dial'],
+] as const;
+
+const retried = (error: CommandErrorKind) =>
+  error === 'timeout'
+    ? 'the command takes effect but its answer is lost; the SDK sends it again with the same command_id, which Telnyx ignores; no webhook fails'
+    : `the SDK retries the ${error} and the command runs once; no webhook fails`;
+const redelivered = (error: CommandErrorKind) =>
+  `the SDK gives up after three ${error === 'timeout' ? 'timeouts' : error + 's'}, the webhook answers 5xx, Telnyx redelivers, and the replay runs the command once with the same command_id`;
+
+async function telnyxCase(failures: readonly { kind: string; error: CommandErrorKind; count: number }[], expected: string): Promise<void> {
+  const { h, deliveries } = await harness();
+  for (const f of failures) h.telnyx.failNext(f.kind, f.error, f.count);
+  const call = await wholeCall(h);
+  const problems = wholeCallProblems(h, call);
+  const injected = telnyxFaults(h);
+  for (const f of failures) {
+    const hit = injected.filter((r) => r.kind === f.kind && r.fault === f.error).length;
+    if (hit !== f.count) problems.push(`${f.kind}: ${hit} of ${f.count} injected ${f.error} faults were met`);
+  }
+  const hard = failures.some((f) => f.count >= 3);
+  if (hard && !failedThenDelivered(deliveries)) problems.push('no webhook failed and was redelivered');
+  if (!hard && deliveries.some((d) => d.status >= 500)) problems.push(`webhooks failed: ${JSON.stringify(deliveries.filter((d) => d.status >= 500))}`);
+  verdict(problems, injected.length, expected);
+}
+
+describe('Telnyx command faults on every command kind', () => {
+  for (const error of errorKinds) {
+    it(`every kind fails once with ${error}: ${retried(error)}`, async () => {
+      await telnyxCase(commandKinds.map((kind) => ({ kind, error, count: 1 })), retried(error));
+    }, 60_000);
+  }
+
+  disjointGroups.forEach((group, i) => {
+    const error = (['503', '500', '429'] as const)[i]!;
+    it(`${group.join(', ')} each fail three times with ${error}: ${redelivered(error)}`, async () => {
+      await telnyxCase(group.map((kind) => ({ kind, error, count: 3 })), redelivered(error));
+    }, 60_000);
+  });
+
+  if (scale === 'full') {
+    for (const kind of commandKinds) {
+      for (const error of errorKinds) {
+        it(`${kind} fails three times with ${error}: ${redelivered(error)}`, async () => {
+          await telnyxCase([{ kind, error, count: 3 }], redelivered(error));
+        }, 60_000);
+      }
+    }
+  }
+
+  for (const error of atScale(['503'] as CommandErrorKind[], errorKinds)) {
+    it(`transcription_start (Telnyx source) fails three times with ${error}: ${redelivered(error)}; the customer's words still escalate`, async () => {
+      const { h, deliveries } = await harness({ source: 'telnyx', scorer: createAfinnScorer() });
+      h.telnyx.failNext('transcription_start', error, 3);
+      const customer = h.call();
+      await h.telnyx.waitFor(() => customer.heard.includes(prompts.menu), 20_000);
+      await h.telnyx.waitFor(() => customer.transcribing, 20_000);
+      customer.say('I want to talk to a real person right now');
+      await h.telnyx.waitFor(() => h.telnyx.dials()[0], 20_000);
+      await h.settle();
+      const problems: string[] = [];
+      if (!failedThenDelivered(deliveries)) problems.push('no webhook failed and was redelivered');
+      // A timed-out request took effect without being recorded as executed; what counts is one command_id.
+      const starts = h.telnyx.requests.filter((r) => r.kind === 'transcription_start');
+      const ids = new Set(starts.map((r) => r.commandId));
+      if (ids.size !== 1) problems.push(`transcription_start sent with ${ids.size} command_ids`);
+      if (starts.filter((r) => r.outcome === 'executed').length > 1) problems.push('transcription started twice');
+      if (!customer.transcribing) problems.push('transcription is not on');
+      if (h.telnyx.dials().length !== 1) problems.push(`${h.telnyx.dials().length} dials`);
+      verdict(problems, telnyxFaults(h).length, redelivered(error));
+    }, 60_000);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Symbl
+
+interface SymblCase {
+  readonly name: string;
+  readonly expected: string;
+  readonly full?: boolean;
+  /** Whether the analyzer ends up joined (false: the call degrades to the keypad menu). */
+  readonly analyzer: boolean;
+  readonly before?: (h: Harness) => void;
+  readonly inMenu?: (h: Harness) => Promise<void>;
+  readonly beforeHangup?: (h: Harness) => void;
+  readonly check?: (h: Harness) => string[];
+  readonly faults: (h: Harness) => number;
+}
+
+const statusCount = (h: Harness, kind: string, status: number) => h.symbl.requests.filter((r) => r.kind === kind && r.status === status).length;
+const messageRequests = (h: Harness) => h.symbl.requests.filter((r) => r.kind === 'messages').length;
+const untilPolled = async (h: Harness, more: number) => {
+  const target = messageRequests(h) + more;
+  await h.symbl.waitFor(() => messageRequests(h) >= target, 15_000);
+};
+const logged = (h: Harness, pattern: RegExp) => h.log.lines.some((l) => pattern.test(`${l.message} ${JSON.stringify(l.extra)}`));
+
+const degraded = 'the analyzer start fails, the session records why, and the call goes on as a keypad IVR: menu, DTMF 1, operator';
+const symblCases: SymblCase[] = [
+  ...([401, 429, 500, 503] as const).map(
+    (status): SymblCase => ({
+      name: `token request answers ${status} at start`,
+      expected: degraded,
+      full: status !== 401,
+      analyzer: false,
+      before: (h) => h.symbl.failNext('token', status, 1),
+      faults: (h) => statusCount(h, 'token', status),
+      check: (h) => (h.symbl.connections.size === 0 ? [] : ['Symbl was started anyway']),
+    }),
+  ),
+  {
+    name: 'start answers 401 (a stale token)',
+    expected: 'the client fetches a new token once and the start goes through: the analyzer joins',
+    analyzer: true,
+    before: (h) => h.symbl.failNext('connect', 401, 1),
+    faults: (h) => statusCount(h, 'connect', 401),
+    check: (h) => (h.symbl.tokenRequests === 2 ? [] : [`${h.symbl.tokenRequests} token requests, expected 2`]),
+  },
+  ...([429, 500, 503] as const).map(
+    (status): SymblCase => ({
+      name: `start answers ${status}`,
+      expected: degraded,
+      full: status !== 503,
+      analyzer: false,
+      before: (h) => h.symbl.failNext('connect', status, 1),
+      faults: (h) => statusCount(h, 'connect', status),
+    }),
+  ),
+  {
+    name: 'messages answer 401 mid-call (tokens expired)',
+    expected: 'the poller fetches a new token once and polling goes on',
+    analyzer: true,
+    inMenu: async (h) => {
+      await untilPolled(h, 1);
+      h.symbl.expireTokens();
+      await untilPolled(h, 2);
+    },
+    faults: (h) => statusCount(h, 'messages', 401),
+    check: (h) => (h.symbl.tokenRequests === 2 ? [] : [`${h.symbl.tokenRequests} token requests, expected 2`]),
+  },
+  ...([[429], [500], [503], [429, 500, 503]] as const).map(
+    (statuses): SymblCase => ({
+      name: `messages answer ${statuses.join(', then ')} mid-call`,
+      expected: 'those poll cycles are skipped, the one chain goes on, and polling recovers',
+      full: statuses.length === 1,
+      analyzer: true,
+      inMenu: async (h) => {
+        await untilPolled(h, 1);
+        for (const status of statuses) h.symbl.failNext('messages', status, 1);
+        await untilPolled(h, statuses.length + 1);
+      },
+      faults: (h) => statuses.reduce((n, status) => n + statusCount(h, 'messages', status), 0),
+      check: (h) => (logged(h, /sentiment source unavailable/) ? [] : ['no "source unavailable" log line']),
+    }),
+  ),
+  {
+    name: 'every Symbl response 300 ms slow',
+    expected: 'nothing times out: the analyzer joins and polling runs',
+    analyzer: true,
+    before: (h) => h.symbl.setLatency(300),
+    inMenu: (h) => untilPolled(h, 1),
+    faults: () => 1,
+  },
+  {
+    name: 'the start answers after 4.5 s (past the client timeout)',
+    expected: 'the start counts as failed (unreachable) and the call goes on as a keypad IVR',
+    full: true,
+    analyzer: false,
+    before: (h) => h.symbl.setLatency(4500),
+    inMenu: async (h) => h.symbl.setLatency(0),
+    faults: () => 1,
+    check: (h) => (logged(h, /analyzer failed to start/) ? [] : ['no "analyzer failed to start" log line']),
+  },
+  {
+    name: 'the stop answers 500 when the customer hangs up',
+    expected: 'the failure is logged, the session still ends, and our hangup of the analyzer leg ends Symbl anyway',
+    analyzer: true,
+    beforeHangup: (h) => h.symbl.failNext('connect', 500, 1),
+    faults: (h) => statusCount(h, 'connect', 500),
+    check: (h) => (logged(h, /analyzer stop failed/) ? [] : ['no "analyzer stop failed" log line']),
+  },
+];
+
+describe('Symbl faults: 401, 429, 5xx and slow responses', () => {
+  for (const c of symblCases.filter((c) => scale === 'full' || !c.full)) {
+    it(`${c.name}: ${c.expected}`, async () => {
+      const { h } = await harness();
+      c.before?.(h);
+      const options: WholeCallOptions = {
+        analyzer: c.analyzer,
+        inMenu: async () => {
+          await c.inMenu?.(h);
+          c.beforeHangup?.(h);
+        },
+      };
+      const call = await wholeCall(h, options);
+      const problems = [...wholeCallProblems(h, call, { analyzer: c.analyzer }), ...(c.check?.(h) ?? [])];
+      const faults = c.faults(h);
+      if (faults === 0) problems.push('the fault was never met');
+      verdict(problems, faults, c.expected);
+    }, 60_000);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB
+
+const writeExpectations: Record<WriteFault, string> = {
+  conflict: 'the write loses to a concurrent writer; the product decides again on the stored session and the call ends as without it',
+  crash: 'the state is written but nothing run; the redelivery replays the recorded commands and the call ends as without it',
+  'lost-response': 'the write lands but its answer is lost; the retry fails its condition, the store knows its own write, and the call ends as without it',
+};
+
+const pollerPoint = writePoints.find((p) => p.name.startsWith('poll cycle'))!;
+
+async function writeCase(armed: readonly { point: WritePoint; fault: WriteFault }[], expected: string): Promise<void> {
+  const dynamo = faultyDynamo(world.aws.dynamoEndpoint);
+  try {
+    for (const a of armed) dynamo.arm(a.point, a.fault);
+    const { h, deliveries } = await harness({ dynamo: dynamo.client });
+    const polls = armed.some((a) => a.point === pollerPoint);
+    // With the poller's write armed, two cycles must run (the chain outlives the fault) before the keypress.
+    const call = await wholeCall(h, { inMenu: polls ? () => untilPolled(h, 3) : undefined });
+    const problems = [...wholeCallProblems(h, call), ...dynamo.unfired().map((f) => `never injected: ${f}`)];
+    const crashedWebhooks = armed.some((a) => a.fault === 'crash' && a.point !== pollerPoint);
+    if (crashedWebhooks && !failedThenDelivered(deliveries)) problems.push('no webhook failed and was redelivered');
+    const conflicts = dynamo.fired.filter((f) => f.fault === 'conflict' && !f.point.startsWith('session created'));
+    if (conflicts.length > 0 && !logged(h, /version conflict/)) problems.push('no version conflict was logged');
+    verdict(problems, dynamo.fired.length, expected);
+  } finally {
+    dynamo.stop();
+  }
+}
+
+describe('DynamoDB write faults on every session write of a call', () => {
+  it(`a conflict on every write at once: ${writeExpectations.conflict}`, async () => {
+    await writeCase(writePoints.map((point) => ({ point, fault: 'conflict' as const })), writeExpectations.conflict);
+  }, 90_000);
+
+  it(`a lost response on every write at once: ${writeExpectations['lost-response']}`, async () => {
+    await writeCase(writePoints.map((point) => ({ point, fault: 'lost-response' as const })), writeExpectations['lost-response']);
+  }, 90_000);
+
+  for (const half of [0, 1]) {
+    it(`a crash after every ${half === 0 ? 'even' : 'odd'}-numbered write: ${writeExpectations.crash}`, async () => {
+      const points = writePoints.filter((_, i) => i % 2 === half);
+      await writeCase(points.map((point) => ({ point, fault: 'crash' as const })), writeExpectations.crash);
+    }, 90_000);
+  }
+
+  if (scale === 'full') {
+    for (const fault of ['conflict', 'crash', 'lost-response'] as const) {
+      for (const point of writePoints) {
+        it(`${fault} at "${point.name}": ${writeExpectations[fault]}`, async () => {
+          await writeCase([{ point, fault }], writeExpectations[fault]);
+        }, 60_000);
+      }
+    }
+  }
+});

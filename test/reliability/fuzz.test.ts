@@ -1,0 +1,151 @@
+/**
+ * Bad input against the webhook use case (and, for every tenth case, the deployed Lambda handler
+ * with an API Gateway HTTP API event): truncated JSON, huge bodies, wrong types, unknown events,
+ * missing fields, odd encodings and base64 flag mismatches, header injection, signature and
+ * timestamp garbage. Never a 5xx, never a throw, only the statuses each case may get, and the
+ * table exactly as it was (DynamoDB Local, scanned after every case).
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebhookRequest, WebhookResponse } from '../../lib/app/webhook-app.js';
+import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
+import { atScale, recordFigures } from './support/figures.js';
+import { fuzzCases, type FuzzCase } from './support/fuzz-cases.js';
+import { startScriptedCall, type ScriptedCall } from './support/scripted-call.js';
+import { newWorldKey, onTheWire } from './support/world.js';
+import { worldNumbers, worldUrls } from './support/world-runtime.js';
+
+let server: RunningServer;
+let dynamo: DynamoDBClient;
+let documents: DynamoDBDocumentClient;
+let tableName: string;
+let live: ScriptedCall;
+let lambda: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+const key = newWorldKey();
+const cases = atScale(2000, 10_000);
+
+beforeAll(async () => {
+  server = await startDynamoLocal();
+  dynamo = new DynamoDBClient({ ...localAwsSettings, endpoint: server.endpoint });
+  documents = DynamoDBDocumentClient.from(dynamo);
+  tableName = `fuzz-${randomUUID().slice(0, 8)}`;
+  await createTable(server.endpoint, tableName);
+  // A live call in its menu: the state that bad input must leave alone.
+  live = await startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 });
+  await live.settle();
+  // The deployed webhook function, configured through its environment as in Lambda.
+  Object.assign(process.env, {
+    TELNYX_API_KEY: 'KEY-fuzz',
+    TELNYX_PUBLIC_KEY: key.publicKeyBase64,
+    TELNYX_BASE_URL: worldUrls.telnyx,
+    TELNYX_CONNECTION_ID: 'conn-fuzz',
+    CONFERENCE_NUMBER: worldNumbers.conference,
+    TRANSFER_NUMBER: worldNumbers.operators.join(','),
+    SENTIMENT_SOURCE: 'symbl',
+    SYMBL_APP_ID: 'app',
+    SYMBL_APP_SECRET: 'secret',
+    SYMBL_BASE_URL: worldUrls.symbl,
+    SYMBL_NUMBER: worldNumbers.symbl,
+    TABLE_NAME: tableName,
+    POLL_QUEUE_URL: worldUrls.queue,
+    AWS_REGION: localAwsSettings.region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: server.endpoint,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  lambda = (await import('../../functions/webhook/handler.js')).handler;
+}, 90_000);
+afterAll(async () => {
+  dynamo?.destroy();
+  await server?.stop();
+});
+
+async function snapshot(): Promise<string> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return JSON.stringify(items.sort((a, b) => String(a.pk).localeCompare(String(b.pk))));
+}
+
+function apiGatewayEvent(request: WebhookRequest, withHeaders: boolean): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhook',
+    rawPath: '/webhook',
+    rawQueryString: '',
+    ...(withHeaders ? { headers: request.headers as Record<string, string> } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    isBase64Encoded: request.isBase64Encoded,
+    requestContext: { http: { method: 'POST', path: '/webhook' } },
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+describe('fuzzed webhook requests', () => {
+  it(`${cases} generated bodies and headers: no 5xx, no throw, only the statuses each may get, no state change`, async () => {
+    const started = Date.now();
+    const before = await snapshot();
+    const realBodies = live.world.events
+      .filter((e) => e.payload.call_control_id === live.customer.id)
+      .map((e) => JSON.stringify({ data: onTheWire(e), meta: { attempt: 2 } }));
+    const sessionId = (await live.session())!.session.id;
+    const arbitrary = fuzzCases({ sign: live.world.sign, realBodies, sessionId });
+    const byCategory = new Map<string, number>();
+    let viaLambda = 0;
+    let n = 0;
+    let violations = 0;
+    let first: string | undefined;
+    const violation = (fuzz: FuzzCase, what: string) => {
+      violations++;
+      first ??= `${fuzz.category}: ${what}\n${JSON.stringify(fuzz.request).slice(0, 800)}`;
+    };
+    try {
+      await fc.assert(
+        fc.asyncProperty(arbitrary, async (fuzz) => {
+          n++;
+          byCategory.set(fuzz.category, (byCategory.get(fuzz.category) ?? 0) + 1);
+          let response: WebhookResponse;
+          try {
+            if (n % 10 === 0) {
+              viaLambda++;
+              const result = await lambda(apiGatewayEvent(fuzz.request, n % 20 !== 0 || Object.keys(fuzz.request.headers).length > 0));
+              response = { status: result.statusCode ?? 0, body: String(result.body) };
+            } else {
+              response = await live.runtime.webhook(fuzz.request);
+            }
+          } catch (error) {
+            violation(fuzz, `threw ${String(error)}`);
+            return;
+          }
+          if (response.status >= 500) violation(fuzz, `answered ${response.status} ${response.body}`);
+          else if (!fuzz.allowed.includes(response.status)) violation(fuzz, `answered ${response.status} ${response.body}, allowed ${fuzz.allowed.join('/')}`);
+          try {
+            JSON.parse(response.body);
+          } catch {
+            violation(fuzz, `answered a body that is not JSON: ${response.body}`);
+          }
+          if ((await snapshot()) !== before) {
+            violation(fuzz, 'changed the table');
+            throw new Error(first);
+          }
+        }),
+        { numRuns: cases, endOnFailure: true },
+      );
+    } finally {
+      recordFigures({ test: 'fuzz', fuzzCases: n, violations, durationMs: Date.now() - started, details: { viaLambda, byCategory: Object.fromEntries(byCategory) } });
+    }
+    expect(first).toBeUndefined();
+    expect(n).toBe(cases);
+    expect(viaLambda).toBeGreaterThan(cases / 20);
+    // Every category was exercised.
+    expect(byCategory.size).toBeGreaterThanOrEqual(15);
+  }, atScale(120_000, 600_000));
+});
