@@ -6,8 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Integration tests each start their own local servers; two cores fit two at a time.
-    maxWorkers: 2,
+    // Files run one at a time: many start their own local servers and measure timing-sensitive
+    // behaviour (poll cadence, 50 concurrent calls), which two files at once on two cores distort.
+    fileParallelism: false,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -237,7 +237,17 @@ class Flow {
   private onAnalyzerIdentified(callControlId: string): void {
     const s = this.state;
     // Only a session that asked for an analyzer takes one (the role came from client_state).
-    if (s.analyzer.callControlId !== undefined || s.analyzer.status === 'none') return;
+    if (s.analyzer.status === 'none') return;
+    if (s.analyzer.callControlId !== undefined) {
+      // A later sign from the same leg (its gather, another digit) while it is not in the
+      // conference yet: the first join may have been lost with a delivery no one retries, so ask
+      // again. Telnyx refuses a join for a leg already in (the executor logs and moves on).
+      const stillOutside = s.analyzer.callControlId === callControlId && s.analyzer.status !== 'joined' && !s.analyzer.legHungUp;
+      if (stillOutside && this.live && s.conference.id !== undefined) {
+        this.emit({ kind: 'joinConference', conferenceId: s.conference.id, callControlId, mute: true });
+      }
+      return;
+    }
     this.set({ analyzer: { ...s.analyzer, callControlId } });
     if (!this.live) {
       this.emit({ kind: 'hangup', callControlId });

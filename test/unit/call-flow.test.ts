@@ -408,3 +408,13 @@ describe('call flow: purity', () => {
     expect(transition(state, answered('v3:nobody'), T0).state).toBe(state);
   });
 });
+
+describe('call flow: a lost analyzer join', () => {
+  it('asks again on the next sign from the analyzer leg while it is not in the conference', () => {
+    const waiting = run(fresh(), [incoming(), started(), answered(), created(), joined(CUSTOMER), identified()]).state;
+    const again = run(waiting, [identified()]);
+    expect(again.perEvent[0]).toEqual([{ kind: 'joinConference', conferenceId: CONF, callControlId: ANALYZER, mute: true }]);
+    const inside = run(waiting, [joined(ANALYZER), identified()]);
+    expect(inside.perEvent[1]).toEqual([]);
+  });
+});
