@@ -41,7 +41,7 @@ export const scenarios: readonly Scenario[] = [
       { afterMs: 1500, text: 'I was already on hold for an hour yesterday', score: -0.35 },
       { afterMs: 2700, text: 'this is absolutely terrible, I am furious and disgusted', score: -0.9 },
     ],
-    hangUpAfterMs: 9000,
+    hangUpAfterMs: 12000,
     expect: { escalated: true, rules: ['utterance', 'window', 'streak'], operatorConnected: true, dials: 1 },
   },
   {
@@ -58,7 +58,7 @@ export const scenarios: readonly Scenario[] = [
     lines: [
       { afterMs: 300, text: 'hello, can I speak to a representative please', score: 0.1 },
     ],
-    hangUpAfterMs: 6000,
+    hangUpAfterMs: 10000,
     expect: { escalated: true, rules: ['request'], operatorConnected: true, dials: 1 },
   },
   {

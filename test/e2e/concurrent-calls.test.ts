@@ -16,7 +16,7 @@ beforeAll(async () => {
     // Fifty analyzers dialing in at once on two cores join late; the menu (and so the
     // customer's first words) waits for them, as it would for a slow Symbl, instead of
     // starting without them after the default timeout.
-    env: { ANALYZER_JOIN_TIMEOUT_SECONDS: '20' },
+    env: { ANALYZER_JOIN_TIMEOUT_SECONDS: '20', POWERTOOLS_LOG_LEVEL: 'ERROR' },
   });
 });
 afterAll(async () => world?.stop());
