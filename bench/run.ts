@@ -379,7 +379,11 @@ async function throughput() {
     let failures = 0;
     for (const run of finished) {
       const session = await world.sessionOf(run.customer);
-      if (!judge(run, session, dialsInto(world.telnyx, session?.conference.id).length).ok) failures += 1;
+      const verdict = judge(run, session, dialsInto(world.telnyx, session?.conference.id).length);
+      if (!verdict.ok) {
+        failures += 1;
+        console.log(`    ${run.scenario.name}: ${verdict.problems.join('; ')} (analyzer ${session?.analyzer.status}, ${session?.utterances.length ?? 0} utterances, menu ${session?.menu.status})`);
+      }
     }
     const serverErrors = world.telnyx.webhooks.filter((w) => w.status >= 500 || w.status === 0).length;
     const deliveries = world.telnyx.webhooks.length;
