@@ -9,14 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface Figures {
-  readonly test: string;
-  readonly schedules?: number;
-  readonly faults?: number;
-  readonly fuzzCases?: number;
-  readonly violations: number;
-  readonly durationMs: number;
-}
+import type { Figures } from './support/figures.js';
 
 interface VitestReport {
   readonly numTotalTests: number;

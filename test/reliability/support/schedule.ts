@@ -20,6 +20,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { prompts } from '../../../lib/core/prompts.js';
 import { parseQueueMessage } from '../../../lib/scheduler/poll-queue.js';
+import { seededRandom } from '../../../local/sim/runtime.js';
 import type { KeyObject } from 'node:crypto';
 import { createWorld, onTheWire, type World, type WorldEvent, type WorldLeg } from './world.js';
 import { createWorldRuntime, worldNumbers, worldUrls } from './world-runtime.js';
@@ -63,17 +64,6 @@ export interface ScheduleReport {
   readonly steps: number;
 }
 
-/** mulberry32: deterministic choices from the schedule's seed. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const maxSteps = 600;
@@ -104,7 +94,7 @@ function weighted<K extends string>(rng: () => number, weights: Record<K, number
 }
 
 export async function runSchedule(context: ScheduleContext, params: ScheduleParams): Promise<ScheduleReport> {
-  const rng = seeded(params.seed);
+  const rng = seededRandom(params.seed);
   const world = createWorld({
     rng,
     privateKey: context.privateKey,
