@@ -20,7 +20,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const schedules = atScale(150, 1000);
+const schedules = atScale(100, 1000);
 /** A fresh table every so many schedules keeps DynamoDB Local's in-memory tables small. */
 const schedulesPerTable = 100;
 

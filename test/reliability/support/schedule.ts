@@ -64,7 +64,6 @@ export interface ScheduleReport {
   readonly steps: number;
 }
 
-
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const maxSteps = 600;
 const maxAttemptsPerEvent = 30;
