@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { PolicySettings, SentimentSourceName } from './core/model.js';
 
 /** Thrown when the environment does not describe a runnable product; names every bad variable. */
 export class ConfigError extends Error {
@@ -8,20 +9,7 @@ export class ConfigError extends Error {
   }
 }
 
-export type SentimentSourceName = 'symbl' | 'telnyx';
-
-export interface PolicyConfig {
-  /** A single utterance at or below this polarity escalates (the original's rule). */
-  readonly utteranceThreshold: number;
-  /** How many recent customer utterances the rolling mean covers. */
-  readonly windowSize: number;
-  /** The rolling mean at or below this escalates, once the window is full. */
-  readonly windowThreshold: number;
-  /** This many negative utterances in a row escalate. */
-  readonly streakLength: number;
-  /** An utterance at or below this counts as negative for the streak. */
-  readonly negativeBelow: number;
-}
+export type { PolicySettings, SentimentSourceName };
 
 export interface Config {
   readonly telnyx: {
@@ -46,7 +34,7 @@ export interface Config {
     readonly numbers: readonly string[];
     readonly summaryEmails: readonly string[];
   } | undefined;
-  readonly policy: PolicyConfig;
+  readonly policy: PolicySettings;
   readonly pollIntervalSeconds: number;
   /** Seconds to wait for the analyzer to join before the menu plays without it. */
   readonly analyzerJoinTimeoutSeconds: number;
@@ -168,7 +156,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   const symblAppSecret = r.optional('SYMBL_APP_SECRET');
   const symblBaseUrl = r.url('SYMBL_BASE_URL');
   const symblNumbers = r.phones('SYMBL_NUMBER', 0);
-  const policy: PolicyConfig = {
+  const policy: PolicySettings = {
     utteranceThreshold: r.polarity('SENTIMENT_THRESHOLD', -0.7),
     windowSize: r.wholeNumber('SENTIMENT_WINDOW_SIZE', 3, 1, 50),
     windowThreshold: r.polarity('SENTIMENT_WINDOW_THRESHOLD', -0.45),

@@ -8,6 +8,7 @@ import type {
   Escalation,
   EscalationReason,
   OperatorAttempt,
+  SentimentSourceName,
   Session,
   Utterance,
 } from './model.js';
@@ -23,7 +24,7 @@ export interface NewSession {
   readonly customerCallControlId: string;
   readonly fromMasked: string;
   readonly conferenceNamePrefix: string;
-  readonly source: 'symbl' | 'telnyx';
+  readonly source: SentimentSourceName;
 }
 
 /** A session as it is before its first event. */

@@ -1,5 +1,4 @@
-import type { PolicyConfig } from '../config.js';
-import type { EscalationReason, Utterance } from './model.js';
+import type { EscalationReason, PolicySettings, Utterance } from './model.js';
 import { spokenPrompts } from './prompts.js';
 
 /** The policy's answer: escalate with a readable reason, or not. */
@@ -61,7 +60,7 @@ export function byTime(a: Utterance, b: Utterance): number {
 export function evaluatePolicy(
   history: readonly Utterance[],
   fresh: readonly Utterance[],
-  config: PolicyConfig,
+  config: PolicySettings,
 ): PolicyDecision {
   const seen = [...history].sort(byTime);
   for (const utterance of [...fresh].sort(byTime)) {

@@ -5,6 +5,23 @@
 
 export type Role = 'customer' | 'analyzer' | 'operator';
 
+/** Where the customer's scored speech comes from. */
+export type SentimentSourceName = 'symbl' | 'telnyx';
+
+/** The escalation policy's settings; the same shape for the live policy and a candidate one. */
+export interface PolicySettings {
+  /** A single utterance at or below this polarity escalates (the original's rule). */
+  readonly utteranceThreshold: number;
+  /** How many recent customer utterances the rolling mean covers. */
+  readonly windowSize: number;
+  /** The rolling mean at or below this escalates, once the window is full. */
+  readonly windowThreshold: number;
+  /** This many negative utterances in a row escalate. */
+  readonly streakLength: number;
+  /** An utterance at or below this counts as negative for the streak. */
+  readonly negativeBelow: number;
+}
+
 /** One scored piece of what the customer said. `atMs` orders them. */
 export interface Utterance {
   readonly id: string;
@@ -65,7 +82,7 @@ export interface Session {
   };
   readonly conference: { readonly name: string; readonly id?: string; readonly ended: boolean };
   readonly analyzer: {
-    readonly source: 'symbl' | 'telnyx';
+    readonly source: SentimentSourceName;
     readonly status: AnalyzerStatus;
     readonly callControlId?: string;
     readonly legHungUp?: boolean;
@@ -181,5 +198,5 @@ export interface CallFlowSettings {
   readonly maxCallAgeSeconds: number;
   /** Invalid or silent menu prompts before the polite fallback. */
   readonly maxMenuMisses: number;
-  readonly policy: import('../config.js').PolicyConfig;
+  readonly policy: PolicySettings;
 }

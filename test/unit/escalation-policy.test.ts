@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { PolicyConfig } from '../../lib/config.js';
+import type { PolicySettings } from '../../lib/core/model.js';
 import { asksForHuman, evaluatePolicy, isPromptEcho } from '../../lib/core/escalation-policy.js';
 import type { Utterance } from '../../lib/core/model.js';
 import { prompts } from '../../lib/core/prompts.js';
 
-const config: PolicyConfig = { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 };
+const config: PolicySettings = { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 };
 let n = 0;
 const u = (score: number, text = `utterance ${++n}`, atMs = n * 1000): Utterance => ({ id: `u${n}-${atMs}`, text, score, atMs });
 
