@@ -19,9 +19,9 @@ import { judge, playScenario, scenarios } from '../local/scenarios.js';
 import { localAwsSettings } from '../local/servers.js';
 import { simulatedNumbers, startSimulatedStack } from '../local/simulated-stack.js';
 import { dialsInto } from '../local/timeline.js';
-import { startHarness, type Harness } from '../test/support/harness.js';
-import { startLocalAws, type LocalAws } from '../test/support/local-aws.js';
-import { evaluateScorer, loadLabeledUtterances } from './scorer-eval.js';
+import { startHarness, type Harness } from '../local/harness.js';
+import { startLocalAws, type LocalAws } from '../local/local-aws.js';
+import { evaluateScorer, loadLabeledUtterances } from '../local/scorer-eval.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -403,7 +403,7 @@ async function throughput() {
 // ---------------------------------------------------------------------------------------------
 
 function scorer() {
-  console.log('\nLocal sentiment scorer (test/fixtures/sentiment-utterances.json)');
+  console.log('\nLocal sentiment scorer (local/fixtures/sentiment-utterances.json)');
   const evaluation = evaluateScorer(createAfinnScorer(), loadLabeledUtterances());
   row(
     'AFINN scorer',

@@ -1,5 +1,5 @@
 import type { Session } from '../lib/core/model.js';
-import { maskPhone } from '../lib/log.js';
+import { maskPhone } from '../lib/core/masking.js';
 import type { CallRun, Verdict } from './scenarios.js';
 import type { SymblSimulator, TelnyxSimulator } from './sim/index.js';
 

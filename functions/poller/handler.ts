@@ -1,15 +1,15 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createPollBatchHandler } from '../../lib/app/poller-batch.js';
 import type { PollerApp } from '../../lib/app/poller-app.js';
 import { logger } from '../shared/logger.js';
+import { createPollBatchHandler } from './batch.js';
 
 let app: Promise<PollerApp> | undefined;
 
 /** Config and clients, once per cold start; the modules load with the first message, not at start-up. */
 async function init(): Promise<PollerApp> {
-  const [{ loadFunctionConfig }, { createRuntime }] = await Promise.all([import('../shared/environment.js'), import('../../lib/app/runtime.js')]);
+  const [{ loadFunctionConfig }, { createPollerRuntime }] = await Promise.all([import('../shared/environment.js'), import('../../lib/app/runtime.js')]);
   const config = await loadFunctionConfig(process.env);
-  return (await createRuntime(config, { log: logger })).poller;
+  return createPollerRuntime(config, { log: logger });
 }
 
 const batch = createPollBatchHandler(

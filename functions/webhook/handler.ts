@@ -6,13 +6,13 @@ let app: Promise<WebhookApp> | undefined;
 
 /** Config and clients, once per cold start; the modules load with the first event, not at start-up. */
 async function init(): Promise<WebhookApp> {
-  const [{ loadFunctionConfig }, { createRuntime }, { scorerFor }] = await Promise.all([
+  const [{ loadFunctionConfig }, { createWebhookRuntime }, { scorerFor }] = await Promise.all([
     import('../shared/environment.js'),
     import('../../lib/app/runtime.js'),
     import('../shared/scorer.js'),
   ]);
   const config = await loadFunctionConfig(process.env);
-  return (await createRuntime(config, { log: logger, scorer: await scorerFor(config) })).webhook;
+  return createWebhookRuntime(config, { log: logger, scorer: await scorerFor(config) });
 }
 
 /** API Gateway HTTP API (payload 2.0) → the webhook use case. */

@@ -1,11 +1,11 @@
 import Telnyx from 'telnyx';
-import type { CallEvent, StampedCommand } from '../core/model.js';
+import type { CommandOf, CommandResult } from '../core/model.js';
 import { TransientError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Scheduler } from '../scheduler/poll-queue.js';
 import type { SymblClient } from '../symbl/symbl-client.js';
 import { runTelnyxCommand, type TelnyxCommand, type TelnyxSettings } from '../telnyx/telnyx-commands.js';
-import type { CommandExecutor } from './call-service.js';
+import type { CommandExecutor } from './call-loop.js';
 
 export interface AnalyzerSettings {
   readonly client: SymblClient;
@@ -23,6 +23,8 @@ export interface ExecutorDeps {
   readonly log: Log;
 }
 
+const done: CommandResult = { kind: 'done' };
+
 /** Telnyx statuses that mean the leg or conference is gone: retrying cannot help. */
 const permanentStatuses = new Set([400, 403, 404, 422]);
 
@@ -34,26 +36,23 @@ const permanentStatuses = new Set([400, 403, 404, 422]);
 export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
   const { log } = deps;
 
-  async function runTelnyx(command: TelnyxCommand, sessionId: string | undefined): Promise<CallEvent | undefined> {
+  async function runTelnyx(command: TelnyxCommand, sessionId: string | undefined): Promise<CommandResult> {
     try {
       const result = await runTelnyxCommand(deps.telnyx, deps.telnyxSettings, command);
       log.info('telnyx command sent', { sessionId, command: command.kind, commandId: command.commandId });
-      if (result?.kind === 'dialed' && command.kind === 'dialOperator') {
-        return { type: 'operator.initiated', id: `${command.commandId}:dialed`, callControlId: result.callControlId, operator: command.operator };
-      }
-      return undefined;
+      return result ?? done;
     } catch (error) {
       if (error instanceof Telnyx.APIError && error.status !== undefined && permanentStatuses.has(error.status)) {
         log.warn('telnyx command refused', { sessionId, command: command.kind, commandId: command.commandId, status: error.status });
-        return undefined;
+        return { kind: 'refused', status: error.status };
       }
       throw new TransientError(`Telnyx ${command.kind} failed`, { cause: error });
     }
   }
 
-  async function startAnalyzer(command: Extract<StampedCommand, { kind: 'startAnalyzer' }>): Promise<CallEvent> {
+  async function startAnalyzer(command: CommandOf<'startAnalyzer'>): Promise<CommandResult> {
     const analyzer = deps.analyzer;
-    if (!analyzer) return { type: 'analyzer.failed', id: `${command.commandId}:failed`, reason: 'no analyzer configured' };
+    if (!analyzer) return { kind: 'analyzer-failed', reason: 'no analyzer configured' };
     try {
       const started = await analyzer.client.startPstn({
         phoneNumber: analyzer.dialInNumber.replace(/^\+/, ''),
@@ -62,11 +61,11 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
         summaryEmails: analyzer.summaryEmails,
       });
       log.info('analyzer started', { sessionId: command.sessionId, conversationId: started.conversationId });
-      return { type: 'analyzer.started', id: `${command.commandId}:started`, ...started };
+      return { kind: 'analyzer-started', ...started };
     } catch (error) {
       // The call goes on as a plain keypad IVR.
       log.warn('analyzer failed to start', { sessionId: command.sessionId, error: String(error) });
-      return { type: 'analyzer.failed', id: `${command.commandId}:failed`, reason: error instanceof Error ? error.message : String(error) };
+      return { kind: 'analyzer-failed', reason: error instanceof Error ? error.message : String(error) };
     }
   }
 
@@ -81,13 +80,13 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
           } catch (error) {
             log.warn('analyzer stop failed', { sessionId, error: String(error) });
           }
-          return undefined;
+          return done;
         case 'schedulePoll':
           await deps.scheduler.send({ kind: 'poll', sessionId: command.sessionId, seq: command.seq }, command.delaySeconds);
-          return undefined;
+          return done;
         case 'scheduleTimeout':
           await deps.scheduler.send({ kind: 'analyzer-timeout', sessionId: command.sessionId }, command.delaySeconds);
-          return undefined;
+          return done;
         default:
           return runTelnyx(command, sessionId);
       }

@@ -4,15 +4,16 @@ import Telnyx from 'telnyx';
 import type { Config } from '../config.js';
 import { createCallFlow } from '../core/call-flow.js';
 import type { CallFlowSettings } from '../core/model.js';
+import type { RoutingSettings } from '../core/routing.js';
 import type { Log } from '../log.js';
 import { createSqsScheduler } from '../scheduler/poll-queue.js';
 import type { SentimentScorer } from '../sentiment/scorer.js';
 import type { SentimentSource } from '../sentiment/sentiment-source.js';
 import { createDynamoSessionStore, type SessionStore } from '../store/session-store.js';
-import { createSymblClient } from '../symbl/symbl-client.js';
+import { createSymblClient, type SymblClient } from '../symbl/symbl-client.js';
 import { createSymblSource } from '../symbl/symbl-source.js';
 import { importTelnyxPublicKey } from '../telnyx/signature.js';
-import { createCallService, type CallService, type CommandExecutor } from './call-service.js';
+import { createCallLoop, type CallLoop, type CommandExecutor } from './call-loop.js';
 import { createCommandExecutor } from './command-executor.js';
 import { createPollerApp, type PollerApp } from './poller-app.js';
 import { createWebhookApp, type WebhookApp } from './webhook-app.js';
@@ -30,6 +31,16 @@ export function callFlowSettings(config: Config): CallFlowSettings {
   };
 }
 
+/** The routing settings a deployment's config implies. */
+export function routingSettings(config: Config, scoresTranscripts: boolean): RoutingSettings {
+  return {
+    source: config.sentimentSource,
+    analyzerNumbers: config.symbl?.numbers ?? [],
+    conferenceNamePrefix: config.telnyx.conferenceNamePrefix,
+    scoresTranscripts,
+  };
+}
+
 export interface RuntimeOptions {
   readonly log: Log;
   readonly nowMs?: () => number;
@@ -41,20 +52,20 @@ export interface RuntimeOptions {
   readonly fetch?: typeof fetch;
 }
 
-export interface Runtime {
+/** What both entry points share: the store, the Symbl client, the executor and the call loop. */
+interface Shared {
   readonly store: SessionStore;
-  readonly service: CallService;
+  readonly symbl: SymblClient | undefined;
   readonly executor: CommandExecutor;
-  readonly webhook: WebhookApp;
-  readonly poller: PollerApp;
-  readonly source: SentimentSource | undefined;
+  readonly loop: CallLoop;
+  readonly nowMs: () => number;
 }
 
 /**
- * Builds every client and use case once; the Lambda handlers and the local stack share it.
- * The AWS SDK (the Lambda runtime's own) is imported here, on the first event.
+ * Builds the clients and the call loop. The AWS SDK (the Lambda runtime's own) is imported here,
+ * on the first event, not at start-up.
  */
-export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+async function createShared(config: Config, options: RuntimeOptions): Promise<Shared> {
   const nowMs = options.nowMs ?? Date.now;
   const { log } = options;
   if (!config.pollQueueUrl) throw new Error('POLL_QUEUE_URL is required');
@@ -99,21 +110,51 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     scheduler,
     log,
   });
-  const service = createCallService({ store, executor, transition: createCallFlow(callFlowSettings(config)), log, nowMs });
-  const source = symbl ? createSymblSource(symbl) : undefined;
+  const loop = createCallLoop({ sessions: store, claims: store, executor, transition: createCallFlow(callFlowSettings(config)), log, nowMs });
+  return { store, symbl, executor, loop, nowMs };
+}
+
+function webhookOf(config: Config, options: RuntimeOptions, shared: Shared): WebhookApp {
   if (config.sentimentSource === 'telnyx' && !options.scorer) throw new Error('The telnyx sentiment source needs a scorer');
-  const webhook = createWebhookApp({
-    service,
-    store,
-    executor,
-    log,
-    nowMs,
+  return createWebhookApp({
+    loop: shared.loop,
+    lookups: shared.store,
+    digits: shared.store,
+    log: options.log,
+    nowMs: shared.nowMs,
     publicKey: config.telnyx.verifySignatures ? importTelnyxPublicKey(config.telnyx.publicKey) : undefined,
-    analyzerNumbers: config.symbl?.numbers ?? [],
-    conferenceNamePrefix: config.telnyx.conferenceNamePrefix,
-    source: config.sentimentSource,
+    routing: routingSettings(config, config.sentimentSource === 'telnyx' && options.scorer !== undefined),
     scorer: options.scorer,
   });
-  const poller = createPollerApp({ service, store, source, log });
-  return { store, service, executor, webhook, poller, source };
+}
+
+function pollerOf(options: RuntimeOptions, shared: Shared): { poller: PollerApp; source: SentimentSource | undefined } {
+  const source = shared.symbl ? createSymblSource(shared.symbl) : undefined;
+  return { poller: createPollerApp({ loop: shared.loop, sessions: shared.store, source, log: options.log }), source };
+}
+
+/** The webhook function's use case, with what it needs and nothing else. */
+export async function createWebhookRuntime(config: Config, options: RuntimeOptions): Promise<WebhookApp> {
+  return webhookOf(config, options, await createShared(config, options));
+}
+
+/** The poller function's use case, with what it needs and nothing else. */
+export async function createPollerRuntime(config: Config, options: RuntimeOptions): Promise<PollerApp> {
+  return pollerOf(options, await createShared(config, options)).poller;
+}
+
+/** Both use cases over one set of clients: for local tooling and tests that drive a whole call in one process. */
+export interface Runtime {
+  readonly store: SessionStore;
+  readonly loop: CallLoop;
+  readonly executor: CommandExecutor;
+  readonly webhook: WebhookApp;
+  readonly poller: PollerApp;
+  readonly source: SentimentSource | undefined;
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const shared = await createShared(config, options);
+  const { poller, source } = pollerOf(options, shared);
+  return { store: shared.store, loop: shared.loop, executor: shared.executor, webhook: webhookOf(config, options, shared), poller, source };
 }

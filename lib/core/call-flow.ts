@@ -1,4 +1,3 @@
-import { encodeClientState } from './client-state.js';
 import { byTime, evaluatePolicy, isPromptEcho } from './escalation-policy.js';
 import type {
   CallEvent,
@@ -7,11 +6,13 @@ import type {
   Decision,
   Escalation,
   EscalationReason,
+  LegTag,
   OperatorAttempt,
   SentimentSourceName,
   Session,
   Utterance,
 } from './model.js';
+import { pollStanding } from './poll-chain.js';
 import { operatorBriefing, prompts } from './prompts.js';
 
 /** Utterances kept on the session: enough for any window or streak rule. */
@@ -155,8 +156,8 @@ class Flow {
     this.commands.push(command);
   }
 
-  private get customerState(): string {
-    return encodeClientState({ sessionId: this.state.id, role: 'customer' });
+  private get customerTag(): LegTag {
+    return { sessionId: this.state.id, role: 'customer' };
   }
 
   private get live(): boolean {
@@ -168,7 +169,7 @@ class Flow {
     // Only a session's very first event answers; the session is created for it.
     if (callControlId !== s.customer.callControlId || s.version !== 0 || s.customer.answered) return;
     // Answer first: Telnyx hangs up a call that gets no command in time; the slower work follows.
-    this.emit({ kind: 'answer', callControlId, clientState: this.customerState });
+    this.emit({ kind: 'answer', callControlId, tag: this.customerTag });
     if (s.analyzer.source === 'symbl') {
       this.set({ analyzer: { ...s.analyzer, status: 'requested' } });
       this.emit({ kind: 'startAnalyzer', sessionId: s.id, dtmf: analyzerDtmf(s.id) });
@@ -179,7 +180,7 @@ class Flow {
     const s = this.state;
     if (s.customer.answered || !this.live) return;
     this.set({ customer: { ...s.customer, answered: true } });
-    this.emit({ kind: 'createConference', callControlId: s.customer.callControlId, name: s.conference.name, clientState: this.customerState });
+    this.emit({ kind: 'createConference', callControlId: s.customer.callControlId, name: s.conference.name, tag: this.customerTag });
   }
 
   private learnConference(conferenceId: string): void {
@@ -278,7 +279,7 @@ class Flow {
   private playMenu(text: string, misses: number): void {
     const s = this.state;
     this.set({ menu: { status: 'playing', misses } });
-    this.emit({ kind: 'playMenu', callControlId: s.customer.callControlId, text, clientState: this.customerState });
+    this.emit({ kind: 'playMenu', callControlId: s.customer.callControlId, text, tag: this.customerTag });
   }
 
   /** A keypress from before the last round failed is a late copy: it belongs to an earlier menu. */
@@ -302,7 +303,7 @@ class Flow {
     const misses = s.menu.misses + 1;
     if (misses < this.settings.maxMenuMisses) return this.playMenu(prompts.menuRetry, misses);
     this.set({ menu: { status: 'fallback', misses } });
-    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.fallback, clientState: this.customerState });
+    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.fallback, tag: this.customerTag });
   }
 
   /**
@@ -330,7 +331,7 @@ class Flow {
       this.emit({ kind: 'stopGather', callControlId: s.customer.callControlId });
       this.set({ menu: { ...this.state.menu, status: 'paused' } });
     }
-    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.connecting, clientState: this.customerState });
+    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.connecting, tag: this.customerTag });
     if (s.conference.id !== undefined) this.dialAttempt(0);
   }
 
@@ -346,7 +347,7 @@ class Flow {
       kind: 'dialOperator',
       to,
       conferenceId: s.conference.id,
-      clientState: encodeClientState({ sessionId: s.id, role: 'operator', attempt: index, round: escalation.round }),
+      tag: { sessionId: s.id, role: 'operator', attempt: index, round: escalation.round },
       timeoutSecs: this.settings.operatorRingTimeoutSeconds,
       operator: { attempt: index, round: escalation.round },
     });
@@ -407,7 +408,7 @@ class Flow {
     if (index + 1 < this.settings.transferNumbers.length) return this.dialAttempt(index + 1);
     // Every operator failed: apologise and offer the menu again.
     this.set({ escalation: { ...this.state.escalation!, status: 'failed', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
-    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.noOperator, clientState: this.customerState });
+    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.noOperator, tag: this.customerTag });
     this.playMenu(prompts.menu, 0);
   }
 
@@ -450,18 +451,15 @@ class Flow {
     if (poll !== undefined) this.continuePolling();
   }
 
-  /**
-   * A poll message counts only at the chain's current position, so redelivered or doubled
-   * messages cannot start a second chain. The message that advanced the chain may come back
-   * (its follow-up was never sent); it may resend, nothing else.
-   */
+  /** Advances the poll chain for the message at its current position; a resend repeats only its follow-up. */
   private advancePoll(poll: { seq: number; messageId: string }): boolean {
     const s = this.state;
-    if (s.poll.active && poll.seq === s.poll.seq) {
+    const standing = pollStanding(s.poll, poll.seq, poll.messageId);
+    if (standing === 'current') {
       this.set({ poll: { active: true, seq: s.poll.seq + 1, advancedBy: poll.messageId } });
       return true;
     }
-    if (s.poll.active && poll.seq + 1 === s.poll.seq && poll.messageId === s.poll.advancedBy) {
+    if (standing === 'resend' && s.poll.active) {
       this.emit({ kind: 'schedulePoll', sessionId: s.id, seq: s.poll.seq, delaySeconds: this.settings.pollIntervalSeconds });
     }
     return false;

@@ -5,6 +5,19 @@
 
 export type Role = 'customer' | 'analyzer' | 'operator';
 
+/**
+ * What we attach to a leg and get back on its later webhooks (Telnyx's client_state): the
+ * session and the leg's role. It comes back from the wire, so it only routes; the session's
+ * stored legs decide whether it is believed.
+ */
+export interface LegTag {
+  readonly sessionId?: string;
+  readonly role: Role;
+  /** Operator legs: which attempt of which escalation round dialed them. */
+  readonly attempt?: number;
+  readonly round?: number;
+}
+
 /** Where the customer's scored speech comes from. */
 export type SentimentSourceName = 'symbl' | 'telnyx';
 
@@ -153,22 +166,22 @@ export type CallEvent =
 
 export type CallEventType = CallEvent['type'];
 
-/** Side effects as data; one executor runs them. `commandId` is stamped after the decision. */
+/** Side effects as data; one executor runs them. `commandId` is stamped after the decision. `tag` rides on the leg. */
 export type Command =
-  | { readonly kind: 'answer'; readonly callControlId: string; readonly clientState: string }
+  | { readonly kind: 'answer'; readonly callControlId: string; readonly tag: LegTag }
   | { readonly kind: 'hangup'; readonly callControlId: string }
-  | { readonly kind: 'createConference'; readonly callControlId: string; readonly name: string; readonly clientState: string }
+  | { readonly kind: 'createConference'; readonly callControlId: string; readonly name: string; readonly tag: LegTag }
   | { readonly kind: 'joinConference'; readonly conferenceId: string; readonly callControlId: string; readonly mute: boolean }
-  | { readonly kind: 'playMenu'; readonly callControlId: string; readonly text: string; readonly clientState: string }
-  | { readonly kind: 'collectCode'; readonly callControlId: string; readonly clientState: string }
+  | { readonly kind: 'playMenu'; readonly callControlId: string; readonly text: string; readonly tag: LegTag }
+  | { readonly kind: 'collectCode'; readonly callControlId: string; readonly tag: LegTag }
   | { readonly kind: 'stopGather'; readonly callControlId: string }
-  | { readonly kind: 'speak'; readonly callControlId: string; readonly text: string; readonly clientState: string }
+  | { readonly kind: 'speak'; readonly callControlId: string; readonly text: string; readonly tag: LegTag }
   | { readonly kind: 'whisper'; readonly conferenceId: string; readonly callControlIds: readonly string[]; readonly text: string }
   | {
       readonly kind: 'dialOperator';
       readonly to: string;
       readonly conferenceId: string;
-      readonly clientState: string;
+      readonly tag: LegTag;
       readonly timeoutSecs: number;
       readonly operator: OperatorLegRef;
     }
@@ -183,6 +196,9 @@ export type CommandKind = Command['kind'];
 
 /** A command ready to run: its id repeats on redelivery of the same event. */
 export type StampedCommand = Command & { readonly commandId: string };
+
+/** One kind of stamped command. */
+export type CommandOf<K extends CommandKind> = Extract<StampedCommand, { kind: K }>;
 
 export interface Decision {
   readonly state: Session;
@@ -199,4 +215,44 @@ export interface CallFlowSettings {
   /** Invalid or silent menu prompts before the polite fallback. */
   readonly maxMenuMisses: number;
   readonly policy: PolicySettings;
+}
+
+/** What a command told us back; the call flow hears it as an ordinary event (see `eventForResult`). */
+export type CommandResult =
+  | { readonly kind: 'done' }
+  /** A dial placed a leg. */
+  | { readonly kind: 'dialed'; readonly callControlId: string }
+  | { readonly kind: 'analyzer-started'; readonly connectionId: string; readonly conversationId: string }
+  | { readonly kind: 'analyzer-failed'; readonly reason: string }
+  /** Refused for good (the leg or conference is gone, the request is not allowed): retrying cannot help. */
+  | { readonly kind: 'refused'; readonly status: number };
+
+/** A timer or a poll cycle, delivered later through the queue. */
+export type Wakeup =
+  | { readonly kind: 'poll'; readonly sessionId: string; readonly seq: number }
+  | { readonly kind: 'analyzer-timeout'; readonly sessionId: string };
+
+/** Commands an event produced, kept so a redelivery can repeat them with the same ids. */
+export interface RecordedEffect {
+  readonly eventId: string;
+  readonly commands: readonly StampedCommand[];
+}
+
+/** A session as stored: the call-flow state plus the delivery bookkeeping around it. */
+export interface SessionRecord {
+  readonly session: Session;
+  /** Event ids already applied, newest last, bounded. */
+  readonly seenEventIds: readonly string[];
+  readonly effects: readonly RecordedEffect[];
+}
+
+/** A look-up entry pointing back at a session: one per leg, one for the conference. */
+export type Link =
+  | { readonly kind: 'leg'; readonly callControlId: string; readonly role: Role }
+  | { readonly kind: 'conference'; readonly conferenceId: string };
+
+/** What a leg's look-up entry says. */
+export interface LegLink {
+  readonly sessionId: string | undefined;
+  readonly role: Role | undefined;
 }

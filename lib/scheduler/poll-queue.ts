@@ -1,10 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
+import type { Wakeup } from '../core/model.js';
 
 /** What travels on the poll queue: a poll cycle, or the analyzer-join timer. */
-export type QueueMessage =
-  | { readonly kind: 'poll'; readonly sessionId: string; readonly seq: number }
-  | { readonly kind: 'analyzer-timeout'; readonly sessionId: string };
+export type QueueMessage = Wakeup;
 
 const messageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('poll'), sessionId: z.string().check(z.regex(/^\d{10}$/)), seq: z.int().check(z.minimum(0)) }),

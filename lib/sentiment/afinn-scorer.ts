@@ -4,7 +4,7 @@ import type { SentimentScorer } from './scorer.js';
 
 /**
  * Words AFINN-165 lacks or misreads in a support call, on AFINN's -5..5 scale. Kept to what
- * measurably helped on the training part of test/fixtures/sentiment-utterances.json.
+ * measurably helped on the training part of local/fixtures/sentiment-utterances.json.
  */
 const contactCenterWords: Readonly<Record<string, number>> = {
   // "no" answers a question on the phone; AFINN scores it -1.

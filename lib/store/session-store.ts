@@ -1,50 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeardDigit } from '../core/analyzer-code.js';
-import type { Role, Session, StampedCommand } from '../core/model.js';
-
-/** Commands an event produced, kept so a redelivery can repeat them with the same ids. */
-export interface RecordedEffect {
-  readonly eventId: string;
-  readonly commands: readonly StampedCommand[];
-}
-
-/** A session as stored: the call-flow state plus the delivery bookkeeping around it. */
-export interface SessionRecord {
-  readonly session: Session;
-  /** Webhook/event ids already applied, newest last, bounded. */
-  readonly seenEventIds: readonly string[];
-  readonly effects: readonly RecordedEffect[];
-}
-
-/** A look-up item pointing back at a session. */
-export type Link =
-  | { readonly kind: 'leg'; readonly callControlId: string; readonly role: Role }
-  | { readonly kind: 'conference'; readonly conferenceId: string };
+import type { LegLink, Link, RecordedEffect, Role, Session, SessionRecord } from '../core/model.js';
 
 export type CreateOutcome = 'created' | 'exists';
 /** A lost conditional write comes back with what is stored now, so the caller need not read it again. */
 export type SaveOutcome = { readonly outcome: 'saved' } | { readonly outcome: 'conflict'; readonly current: SessionRecord | undefined };
 
-export interface LegLink {
-  readonly sessionId: string | undefined;
-  readonly role: Role | undefined;
+/** Sessions: every write is conditional. */
+export interface SessionRepository {
+  get(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Creates the session, with its look-up entries, only if its id is free. */
+  create(record: SessionRecord, links: readonly Link[]): Promise<CreateOutcome>;
+  /** Writes, with any new look-up entries, only if the stored version is still `record.session.version - 1`. */
+  save(record: SessionRecord, links: readonly Link[]): Promise<SaveOutcome>;
 }
 
-/** Persistence for sessions and their look-ups; every write is conditional or idempotent. */
-export interface SessionStore {
-  get(sessionId: string): Promise<SessionRecord | undefined>;
-  /** Creates the session only if its id is free. */
-  create(record: SessionRecord, links: readonly Link[]): Promise<CreateOutcome>;
-  /** Writes only if the stored version is still `record.session.version - 1`. */
-  save(record: SessionRecord, links: readonly Link[]): Promise<SaveOutcome>;
+/** Look-ups from a leg or a conference back to its session. */
+export interface SessionLookups {
   findByLeg(callControlId: string): Promise<LegLink | undefined>;
   findByConference(conferenceId: string): Promise<string | undefined>;
-  /** Takes a one-time claim on a key (true for the one caller that gets it). */
+}
+
+/** One-time claims on a key. */
+export interface Claims {
+  /** True for the one caller that takes it. */
   claim(key: string): Promise<boolean>;
-  /** Adds one digit heard on a not-yet-identified analyzer leg; returns all digits so far. */
+}
+
+/** Digits heard on an analyzer leg before it said which session it belongs to. */
+export interface AnalyzerDigits {
+  /** Adds one digit (a duplicate overwrites itself); returns all digits so far, and the leg's session once it has one. */
   addAnalyzerDigit(callControlId: string, digit: HeardDigit): Promise<{ sessionId: string | undefined; digits: HeardDigit[] }>;
 }
+
+/** The one DynamoDB table serves all four; each use case takes only the part it needs. */
+export type SessionStore = SessionRepository & SessionLookups & Claims & AnalyzerDigits;
 
 export interface DynamoSessionStoreOptions {
   readonly client: DynamoDBDocumentClient;

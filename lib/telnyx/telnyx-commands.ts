@@ -1,5 +1,6 @@
 import type Telnyx from 'telnyx';
-import type { StampedCommand } from '../core/model.js';
+import type { CommandResult, StampedCommand } from '../core/model.js';
+import { encodeClientState } from './client-state.js';
 
 /** The Telnyx commands of the call flow; the rest belong to other executors. */
 export type TelnyxCommand = Extract<
@@ -29,7 +30,7 @@ export interface TelnyxSettings {
 }
 
 /** What a Telnyx command told us back that the call flow needs (only `dial` has any). */
-export type TelnyxResult = { readonly kind: 'dialed'; readonly callControlId: string } | undefined;
+export type TelnyxResult = Extract<CommandResult, { kind: 'dialed' }> | undefined;
 
 /**
  * Runs one command through the official SDK. The only place that knows the SDK's shapes:
@@ -41,7 +42,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
   const conferences = client.conferences.actions;
   switch (command.kind) {
     case 'answer':
-      await calls.answer(command.callControlId, { client_state: command.clientState, command_id });
+      await calls.answer(command.callControlId, { client_state: encodeClientState(command.tag), command_id });
       return undefined;
     case 'hangup':
       await calls.hangup(command.callControlId, { command_id });
@@ -50,7 +51,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
       await client.conferences.create({
         call_control_id: command.callControlId,
         name: command.name,
-        client_state: command.clientState,
+        client_state: encodeClientState(command.tag),
         command_id,
         beep_enabled: 'never',
       });
@@ -73,7 +74,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
         maximum_tries: 1,
         timeout_millis: 8000,
         terminating_digit: '',
-        client_state: command.clientState,
+        client_state: encodeClientState(command.tag),
         command_id,
       });
       return undefined;
@@ -86,7 +87,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
         initial_timeout_millis: 10_000,
         inter_digit_timeout_millis: 3000,
         timeout_millis: 20_000,
-        client_state: command.clientState,
+        client_state: encodeClientState(command.tag),
         command_id,
       });
       return undefined;
@@ -94,7 +95,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
       await calls.stopGather(command.callControlId, { command_id });
       return undefined;
     case 'speak':
-      await calls.speak(command.callControlId, { payload: command.text, voice: settings.voice, client_state: command.clientState, command_id });
+      await calls.speak(command.callControlId, { payload: command.text, voice: settings.voice, client_state: encodeClientState(command.tag), command_id });
       return undefined;
     case 'whisper':
       await conferences.speak(command.conferenceId, {
@@ -109,7 +110,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
         connection_id: settings.connectionId,
         from: settings.fromNumber,
         to: command.to,
-        client_state: command.clientState,
+        client_state: encodeClientState(command.tag),
         command_id,
         timeout_secs: command.timeoutSecs,
         conference_config: {

@@ -1,12 +1,14 @@
 import * as z from 'zod/mini';
-import { decodeClientState, type ClientState } from '../core/client-state.js';
+import type { LegTag } from '../core/model.js';
+import type { GatherStatus, InboundEvent } from '../core/routing.js';
+import { decodeClientState } from './client-state.js';
 import { BadRequestError } from '../errors.js';
 
 /** A Telnyx webhook in our own terms: one variant per event type the product acts on. */
 export type TelnyxEvent = {
   readonly id: string;
   readonly occurredAtMs: number | undefined;
-  readonly clientState: ClientState | undefined;
+  readonly clientState: LegTag | undefined;
 } & (
   | { readonly type: 'call.initiated'; readonly callControlId: string; readonly direction: 'incoming' | 'outgoing'; readonly from: string; readonly to: string }
   | { readonly type: 'call.answered'; readonly callControlId: string }
@@ -21,7 +23,7 @@ export type TelnyxEvent = {
   | { readonly type: 'ignored'; readonly eventType: string }
 );
 
-export type GatherStatus = 'valid' | 'invalid' | 'timeout' | 'cancelled' | 'call_hangup' | 'other';
+export type { GatherStatus };
 
 const id = z.string().check(z.minLength(1), z.maxLength(200));
 const text = (max: number) => z.string().check(z.maxLength(max));
@@ -132,4 +134,40 @@ export function parseTelnyxEvent(rawBody: string): TelnyxEvent {
     case 'conference.ended':
       return { ...base, clientState: undefined, type, conferenceId: p.conference_id as string };
   }
+}
+
+/** A parsed Telnyx event in the product's terms: the vocabulary routing decides on. */
+export function toInbound(event: TelnyxEvent): InboundEvent {
+  const base = { id: event.id, occurredAtMs: event.occurredAtMs, tag: event.clientState };
+  switch (event.type) {
+    case 'call.initiated':
+      return event.direction === 'incoming'
+        ? { ...base, type: 'call.incoming', callControlId: event.callControlId, from: event.from, to: event.to }
+        : { ...base, type: 'call.outgoing', callControlId: event.callControlId };
+    case 'call.answered':
+      return { ...base, type: 'call.answered', callControlId: event.callControlId };
+    case 'call.hangup':
+      return { ...base, type: 'call.hangup', callControlId: event.callControlId, cause: event.cause };
+    case 'call.dtmf.received':
+      return { ...base, type: 'keypad.digit', callControlId: event.callControlId, digit: event.digit };
+    case 'call.gather.ended':
+      return { ...base, type: 'keypad.gathered', callControlId: event.callControlId, digits: event.digits, status: event.status };
+    case 'call.transcription':
+      return { ...base, type: 'speech.transcribed', callControlId: event.callControlId, text: event.transcript, isFinal: event.isFinal, track: event.track };
+    case 'conference.created':
+      return { ...base, type: 'conference.created', conferenceId: event.conferenceId, callControlId: event.callControlId };
+    case 'conference.participant.joined':
+      return { ...base, type: 'conference.joined', conferenceId: event.conferenceId, callControlId: event.callControlId };
+    case 'conference.participant.left':
+      return { ...base, type: 'conference.left', conferenceId: event.conferenceId, callControlId: event.callControlId };
+    case 'conference.ended':
+      return { ...base, type: 'conference.ended', conferenceId: event.conferenceId };
+    case 'ignored':
+      return { ...base, type: 'ignored', eventType: event.eventType };
+  }
+}
+
+/** Parses a verified webhook body straight into the product's terms. */
+export function parseWebhook(rawBody: string): InboundEvent {
+  return toInbound(parseTelnyxEvent(rawBody));
 }

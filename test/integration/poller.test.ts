@@ -2,7 +2,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import type { ScriptLine, SimCall } from '../../local/sim/index.js';
-import type { Harness } from '../support/harness.js';
+import type { Harness } from '../../local/harness.js';
 import { localWorld } from '../support/lifecycle.js';
 
 const world = localWorld();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSession } from '../../lib/core/call-flow.js';
-import { createDynamoSessionStore, type SessionRecord, type SessionStore } from '../../lib/store/session-store.js';
+import type { SessionRecord } from '../../lib/core/model.js';
+import { createDynamoSessionStore, type SessionStore } from '../../lib/store/session-store.js';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '../support/local-aws.js';
+import { startLocalAws, type LocalAws } from '../../local/local-aws.js';
 
 let aws: LocalAws;
 let store: SessionStore;

@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import type { SimCall } from '../../local/sim/index.js';
-import { numbers, type Harness } from '../support/harness.js';
+import { numbers, type Harness } from '../../local/harness.js';
 import { localWorld } from '../support/lifecycle.js';
 
 const world = localWorld();

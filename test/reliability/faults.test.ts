@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import { createAfinnScorer } from '../../lib/sentiment/afinn-scorer.js';
 import type { CommandErrorKind } from '../../local/sim/index.js';
-import type { Harness, HarnessOptions } from '../support/harness.js';
+import type { Harness, HarnessOptions } from '../../local/harness.js';
 import { localWorld } from '../support/lifecycle.js';
 import { atScale, recordFigures, scale } from './support/figures.js';
 import { faultyDynamo, writePoints, type WriteFault, type WritePoint } from './support/write-faults.js';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { startHarness, type Harness, type HarnessOptions } from './harness.js';
-import { startLocalAws, type LocalAws } from './local-aws.js';
+import { startHarness, type Harness, type HarnessOptions } from '../../local/harness.js';
+import { startLocalAws, type LocalAws } from '../../local/local-aws.js';
 
 /**
  * One DynamoDB Local and SQS emulator for a test file, and a fresh harness per test, stopped

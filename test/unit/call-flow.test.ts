@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { analyzerDtmf, createCallFlow, newSession } from '../../lib/core/call-flow.js';
-import { decodeClientState } from '../../lib/core/client-state.js';
 import type { CallEvent, CallFlowSettings, Command, Session } from '../../lib/core/model.js';
 import { prompts } from '../../lib/core/prompts.js';
 
@@ -63,7 +62,7 @@ describe('call flow: a customer call from ring to menu', () => {
     const { commands, state } = run(fresh(), [incoming()]);
     expect(kinds(commands)).toEqual(['answer', 'startAnalyzer']);
     expect(commands[1]).toMatchObject({ dtmf: analyzerDtmf('0123456789'), sessionId: '0123456789' });
-    expect(decodeClientState((commands[0] as { clientState: string }).clientState)).toEqual({ sessionId: '0123456789', role: 'customer' });
+    expect((commands[0] as { tag: unknown }).tag).toEqual({ sessionId: '0123456789', role: 'customer' });
     expect(state.analyzer.status).toBe('requested');
   });
 
@@ -183,7 +182,7 @@ describe('call flow: escalation', () => {
     expect(kinds(perEvent[0]!)).toEqual(['speak', 'dialOperator']);
     expect(perEvent[0]![0]).toMatchObject({ text: prompts.connecting });
     expect(perEvent[0]![1]).toMatchObject({ to: '+15550000001', conferenceId: CONF, timeoutSecs: 20, operator: { attempt: 0, round: 0 } });
-    expect(decodeClientState((perEvent[0]![1] as { clientState: string }).clientState)).toEqual({ sessionId: state.id, role: 'operator', attempt: 0, round: 0 });
+    expect((perEvent[0]![1] as { tag: unknown }).tag).toEqual({ sessionId: state.id, role: 'operator', attempt: 0, round: 0 });
     expect(state.escalation).toMatchObject({ status: 'dialing', reason: { rule: 'dtmf' }, claimedAtMs: T0 + 1000 });
     expect(state.poll.active).toBe(false);
   });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Sentiment from 'sentiment';
 import { describe, expect, it } from 'vitest';
-import { evaluateScorer, loadLabeledUtterances } from '../../bench/scorer-eval.js';
+import { evaluateScorer, loadLabeledUtterances } from '../../local/scorer-eval.js';
 import { afinnSumToPolarity, createAfinnScorer } from '../../lib/sentiment/afinn-scorer.js';
 
 // Symbl's scale, as the escalation defaults read it.

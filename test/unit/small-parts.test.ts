@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { codeFromDigits, codeFromGather } from '../../lib/core/analyzer-code.js';
-import { decodeClientState, encodeClientState } from '../../lib/core/client-state.js';
+import { decodeClientState, encodeClientState } from '../../lib/telnyx/client-state.js';
 import { commandId, stampCommands } from '../../lib/core/command-ids.js';
-import { maskPhone } from '../../lib/log.js';
+import { maskPhone } from '../../lib/core/masking.js';
 import { parseQueueMessage } from '../../lib/scheduler/poll-queue.js';
-import { sessionIdCandidates } from '../../lib/app/session-ids.js';
+import { sessionIdCandidates } from '../../lib/core/session-ids.js';
 
 const digits = (sequence: string, order?: number[]) =>
   [...sequence].map((digit, i) => ({ digit, atMs: 1000 + i * 100, eventId: `e${i}` })).map((d, i, all) => (order ? all[order[i]!]! : d));

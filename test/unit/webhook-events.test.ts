@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeClientState } from '../../lib/core/client-state.js';
+import { encodeClientState } from '../../lib/telnyx/client-state.js';
 import { BadRequestError } from '../../lib/errors.js';
 import { parseTelnyxEvent } from '../../lib/telnyx/webhook-events.js';
 

@@ -6,7 +6,7 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import type { WebhookRequest } from '../../../lib/app/webhook-app.js';
-import { encodeClientState } from '../../../lib/core/client-state.js';
+import { encodeClientState } from '../../../lib/telnyx/client-state.js';
 
 export interface FuzzCase {
   readonly category: string;

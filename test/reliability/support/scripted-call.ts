@@ -4,7 +4,7 @@ import type { Runtime } from '../../../lib/app/runtime.js';
 import type { WebhookResponse } from '../../../lib/app/webhook-app.js';
 import type { Log } from '../../../lib/log.js';
 import { parseQueueMessage } from '../../../lib/scheduler/poll-queue.js';
-import type { SessionRecord } from '../../../lib/store/session-store.js';
+import type { SessionRecord } from '../../../lib/core/model.js';
 import { createWorld, onTheWire, type QueuedMessage, type World, type WorldEvent, type WorldLeg } from './world.js';
 import { createWorldRuntime, worldNumbers, worldUrls } from './world-runtime.js';
 

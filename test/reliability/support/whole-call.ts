@@ -6,7 +6,7 @@
 import { prompts } from '../../../lib/core/prompts.js';
 import type { Session } from '../../../lib/core/model.js';
 import type { SimCall } from '../../../local/sim/index.js';
-import { numbers, type Harness } from '../../support/harness.js';
+import { numbers, type Harness } from '../../../local/harness.js';
 
 export interface WholeCall {
   readonly customer: SimCall;

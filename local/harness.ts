@@ -1,11 +1,11 @@
-import { createPollBatchHandler } from '../../lib/app/poller-batch.js';
-import { createRuntime, type Runtime } from '../../lib/app/runtime.js';
-import { loadConfig, type Config } from '../../lib/config.js';
-import type { Log } from '../../lib/log.js';
-import type { SentimentScorer } from '../../lib/sentiment/scorer.js';
-import type { SessionRecord } from '../../lib/store/session-store.js';
-import { startQueueDriver } from '../../local/queue-driver.js';
-import { settle, startSymblSimulator, startTelnyxSimulator, type FaultPlan, type SimCall, type SymblSimulator, type TelnyxSimulator } from '../../local/sim/index.js';
+import { createPollBatchHandler } from '../functions/poller/batch.js';
+import { createRuntime, type Runtime } from '../lib/app/runtime.js';
+import { loadConfig, type Config } from '../lib/config.js';
+import type { Log } from '../lib/log.js';
+import type { SentimentScorer } from '../lib/sentiment/scorer.js';
+import type { SessionRecord } from '../lib/core/model.js';
+import { startQueueDriver } from './queue-driver.js';
+import { settle, startSymblSimulator, startTelnyxSimulator, type FaultPlan, type SimCall, type SymblSimulator, type TelnyxSimulator } from './sim/index.js';
 import type { LocalAws } from './local-aws.js';
 
 export const numbers = {

@@ -1,30 +1,21 @@
-import type { Role } from './model.js';
+import type { LegTag, Role } from '../core/model.js';
 
 /**
- * What we put in Telnyx `client_state`: the session and the leg's role, so later webhooks
- * find their session without a look-up. It comes back from the wire, so it is a routing
- * hint only; the session's stored legs decide whether it is believed.
+ * A leg's tag on the wire: Telnyx's `client_state`, base64 of compact JSON
+ * (`{ r: role, s: session, a: attempt, n: round }`), echoed on that leg's later webhooks.
  */
-export interface ClientState {
-  readonly sessionId?: string;
-  readonly role: Role;
-  /** Operator legs: which attempt of which escalation round dialed them. */
-  readonly attempt?: number;
-  readonly round?: number;
-}
-
-export function encodeClientState(state: ClientState): string {
-  const compact: Record<string, string | number> = { r: state.role };
-  if (state.sessionId !== undefined) compact.s = state.sessionId;
-  if (state.attempt !== undefined) compact.a = state.attempt;
-  if (state.round !== undefined) compact.n = state.round;
+export function encodeClientState(tag: LegTag): string {
+  const compact: Record<string, string | number> = { r: tag.role };
+  if (tag.sessionId !== undefined) compact.s = tag.sessionId;
+  if (tag.attempt !== undefined) compact.a = tag.attempt;
+  if (tag.round !== undefined) compact.n = tag.round;
   return Buffer.from(JSON.stringify(compact), 'utf8').toString('base64');
 }
 
 const roles: readonly Role[] = ['customer', 'analyzer', 'operator'];
 
 /** Decodes our own client_state; anything else (absent, foreign, malformed) is undefined. */
-export function decodeClientState(encoded: string | null | undefined): ClientState | undefined {
+export function decodeClientState(encoded: string | null | undefined): LegTag | undefined {
   if (!encoded || encoded.length > 512) return undefined;
   let raw: unknown;
   try {

@@ -14,10 +14,10 @@ const labeledUtterances = z.array(
   z.object({ text: z.string(), label: z.enum(sentimentLabels), kind: z.enum(utteranceKinds) }),
 );
 
-/** One line of test/fixtures/sentiment-utterances.json: what a supervisor would say the caller feels. */
+/** One line of local/fixtures/sentiment-utterances.json: what a supervisor would say the caller feels. */
 export type LabeledUtterance = z.infer<typeof labeledUtterances>[number];
 
-export const fixturePath = fileURLToPath(new URL('../test/fixtures/sentiment-utterances.json', import.meta.url));
+export const fixturePath = fileURLToPath(new URL('../local/fixtures/sentiment-utterances.json', import.meta.url));
 
 export function loadLabeledUtterances(path = fixturePath): LabeledUtterance[] {
   return labeledUtterances.parse(JSON.parse(readFileSync(path, 'utf8')));

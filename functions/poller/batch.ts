@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Log } from '../log.js';
-import { parseQueueMessage } from '../scheduler/poll-queue.js';
-import type { PollerApp } from './poller-app.js';
+import type { Log } from '../../lib/log.js';
+import { parseQueueMessage } from '../../lib/scheduler/poll-queue.js';
+import type { PollerApp } from '../../lib/app/poller-app.js';
 
 /**
  * An SQS batch → one poller call per message; only failed messages are reported, so only they

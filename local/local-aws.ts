@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createTable, localAwsSettings, startDynamoLocal, startQueue, type LocalQueue, type RunningServer } from '../../local/servers.js';
+import { createTable, localAwsSettings, startDynamoLocal, startQueue, type LocalQueue, type RunningServer } from './servers.js';
 
 export interface LocalAws {
   readonly dynamo: DynamoDBClient;

@@ -1,0 +1,146 @@
+import type { Transition } from '../core/call-flow.js';
+import type { CallEvent, CommandResult, Session, SessionRecord, StampedCommand } from '../core/model.js';
+import { claimsFor, decide, eventForResult, firstRecord, isSameCall } from '../core/records.js';
+import { ConcurrencyError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { Claims, SessionRepository } from '../store/session-store.js';
+
+/** Runs one command; its answer goes back to the call flow as an event. */
+export interface CommandExecutor {
+  /** `sessionId` is for logs: the analyzer's leg has none until it is identified. */
+  run(command: StampedCommand, sessionId: string | undefined): Promise<CommandResult>;
+}
+
+export type ApplyOutcome = 'applied' | 'unchanged' | 'duplicate' | 'no-session';
+
+export interface CallLoop {
+  /** Applies an event to a session, then the events its commands answer with, one after another. */
+  apply(sessionId: string, event: CallEvent, known?: SessionRecord): Promise<ApplyOutcome>;
+  /** Creates a session with its first event; 'taken' when its id belongs to another call. */
+  start(candidate: Session, event: CallEvent): Promise<ApplyOutcome | 'taken'>;
+  /** Runs commands for a leg that belongs to no session. */
+  runLoose(commands: readonly StampedCommand[]): Promise<void>;
+}
+
+export interface CallLoopDeps {
+  readonly sessions: SessionRepository;
+  readonly claims: Claims;
+  readonly executor: CommandExecutor;
+  readonly transition: Transition;
+  readonly log: Log;
+  readonly nowMs: () => number;
+}
+
+/** Conditional-write retries before giving up (the sender redelivers later). */
+const maxAttempts = 8;
+/** Events fed back from command answers per delivery, at most (a dial's leg id, an analyzer's start). */
+const maxFollowUps = 8;
+
+interface Step {
+  readonly outcome: ApplyOutcome;
+  readonly record: SessionRecord | undefined;
+  readonly commands: readonly StampedCommand[];
+  /** Set when the commands are a redelivery's replay: the session as found. */
+  readonly replayOf?: Session;
+}
+
+/**
+ * The one loop every entry point runs: load → decide → save → run commands → feed their answers
+ * back as events, until nothing is left. Every decision (duplicates, replays, claims, what an
+ * answer means) is the core's; this only does the I/O in order.
+ */
+export function createCallLoop(deps: CallLoopDeps): CallLoop {
+  const { sessions, claims, executor, transition, log } = deps;
+
+  /** Load, decide, save: repeated on a lost conditional write, deciding again on what is stored. */
+  async function step(sessionId: string, event: CallEvent, known: SessionRecord | undefined): Promise<Step> {
+    let record = known;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      record ??= await sessions.get(sessionId);
+      if (!record) return { outcome: 'no-session', record, commands: [] };
+      const decision = decide(transition, record, event, deps.nowMs());
+      if (decision.kind === 'duplicate') {
+        log.info('duplicate event', { sessionId, eventId: event.id, eventType: event.type, replayedCommands: decision.replay.length });
+        return { outcome: 'duplicate', record, commands: decision.replay, replayOf: record.session };
+      }
+      if (decision.kind === 'unchanged') {
+        log.debug('event changes nothing', { sessionId, eventId: event.id, eventType: event.type });
+        return { outcome: 'unchanged', record, commands: [] };
+      }
+      const saved = await sessions.save(decision.record, decision.links);
+      if (saved.outcome === 'conflict') {
+        log.debug('version conflict, deciding again on the stored session', { sessionId, eventId: event.id, attempt });
+        record = saved.current;
+        if (!record) return { outcome: 'no-session', record, commands: [] };
+        continue;
+      }
+      const { session } = decision.record;
+      log.info('event applied', {
+        sessionId,
+        eventId: event.id,
+        eventType: event.type,
+        version: session.version,
+        status: session.status,
+        commands: decision.commands.map((c) => c.kind),
+      });
+      return { outcome: 'applied', record: decision.record, commands: decision.commands };
+    }
+    throw new ConcurrencyError(`Session ${sessionId} kept changing under event ${event.id}`);
+  }
+
+  /** Runs a step's commands in order (claimed ones only under their claim); returns the events their answers mean. */
+  async function run(sessionId: string, done: Step): Promise<CallEvent[]> {
+    const followUps: CallEvent[] = [];
+    for (const command of done.commands) {
+      const keys = claimsFor(sessionId, command, done.replayOf, deps.nowMs());
+      if (keys !== undefined && !(await takeAny(keys))) continue;
+      const answer = eventForResult(command, await executor.run(command, sessionId));
+      if (answer) followUps.push(answer);
+    }
+    return followUps;
+  }
+
+  async function takeAny(keys: readonly string[]): Promise<boolean> {
+    for (const key of keys) if (await claims.claim(key)) return true;
+    return false;
+  }
+
+  /** Runs `first`'s commands and then each answer's event through the same steps. */
+  async function drain(sessionId: string, first: Step): Promise<void> {
+    let record = first.record;
+    const queue = await run(sessionId, first);
+    for (let n = 0; n < maxFollowUps && queue.length > 0; n++) {
+      const next = await step(sessionId, queue.shift()!, record);
+      record = next.record;
+      queue.push(...(await run(sessionId, next)));
+    }
+  }
+
+  return {
+    async apply(sessionId, event, known) {
+      const first = await step(sessionId, event, known);
+      await drain(sessionId, first);
+      return first.outcome;
+    },
+
+    async start(candidate, event) {
+      for (let attempt = 0; attempt < maxAttempts; attempt++) {
+        const existing = await sessions.get(candidate.id);
+        if (existing) {
+          if (!isSameCall(existing.session, candidate)) return 'taken';
+          return this.apply(candidate.id, event, existing);
+        }
+        const { record, commands, links } = firstRecord(transition, candidate, event, deps.nowMs());
+        if ((await sessions.create(record, links)) === 'exists') continue;
+        log.info('session started', { sessionId: candidate.id, eventId: event.id, commands: commands.map((c) => c.kind) });
+        await drain(candidate.id, { outcome: 'applied', record, commands });
+        return 'applied';
+      }
+      throw new ConcurrencyError(`Session ${candidate.id} could not be created`);
+    },
+
+    async runLoose(commands) {
+      for (const command of commands) await executor.run(command, undefined);
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { createCallFlow, newSession } from '../../lib/core/call-flow.js';
+import { stampCommands } from '../../lib/core/command-ids.js';
+import type { CallFlowSettings, Session, SessionRecord, StampedCommand } from '../../lib/core/model.js';
+import { pollStanding } from '../../lib/core/poll-chain.js';
+import { analyzerStartGraceMs, claimsFor, decide, eventForResult, firstRecord, isSameCall, linksOf, newLinks, wakeupEvent } from '../../lib/core/records.js';
+
+const settings: CallFlowSettings = {
+  transferNumbers: ['+15550000001', '+15550000002'],
+  operatorRingTimeoutSeconds: 20,
+  pollIntervalSeconds: 1,
+  analyzerJoinTimeoutSeconds: 10,
+  maxCallAgeSeconds: 3600,
+  maxMenuMisses: 3,
+  policy: { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 },
+};
+const transition = createCallFlow(settings);
+const T0 = 1_700_000_000_000;
+const fresh = (): Session => newSession({ id: '0123456789', customerCallControlId: 'v3:c', fromMasked: '+1***00', conferenceNamePrefix: 'ivr', source: 'symbl' }, T0);
+
+function started(): SessionRecord {
+  return firstRecord(transition, fresh(), { type: 'customer.incoming', id: 'e0', callControlId: 'v3:c' }, T0).record;
+}
+
+describe('session records: what a delivery does to the stored session', () => {
+  it('a first record holds its event, its commands, and every link of the session', () => {
+    const { record, commands, links } = firstRecord(transition, fresh(), { type: 'customer.incoming', id: 'e0', callControlId: 'v3:c' }, T0);
+    expect(record.session.version).toBe(1);
+    expect(record.seenEventIds).toEqual(['e0']);
+    expect(commands.map((c) => c.kind)).toEqual(['answer', 'startAnalyzer']);
+    expect(record.effects).toEqual([{ eventId: 'e0', commands }]);
+    expect(links).toEqual([{ kind: 'leg', callControlId: 'v3:c', role: 'customer' }]);
+  });
+
+  it('a new event is decided, versioned, remembered, and adds only the links it creates', () => {
+    const decision = decide(transition, started(), { type: 'conference.created', id: 'e1', conferenceId: 'conf', callControlId: 'v3:c' }, T0 + 5);
+    expect(decision.kind).toBe('changed');
+    if (decision.kind !== 'changed') return;
+    expect(decision.record.session).toMatchObject({ version: 2, conference: { id: 'conf' }, updatedAtMs: T0 + 5 });
+    expect(decision.record.seenEventIds).toEqual(['e0', 'e1']);
+    expect(decision.links).toEqual([{ kind: 'conference', conferenceId: 'conf' }]);
+  });
+
+  it('an event that changes nothing writes nothing', () => {
+    expect(decide(transition, started(), { type: 'participant.left', id: 'e1', conferenceId: 'conf', callControlId: 'v3:x' }, T0)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('a redelivered event replays its recorded commands, with the same ids, while they still make sense', () => {
+    const record = started();
+    const replay = decide(transition, record, { type: 'customer.incoming', id: 'e0', callControlId: 'v3:c' }, T0 + 1);
+    expect(replay).toEqual({ kind: 'duplicate', replay: record.effects[0]!.commands });
+    // Once the analyzer answered, its start is not repeated (Symbl has no idempotency key).
+    const answered = { ...record, session: { ...record.session, analyzer: { ...record.session.analyzer, status: 'started' as const } } };
+    const again = decide(transition, answered, { type: 'customer.incoming', id: 'e0', callControlId: 'v3:c' }, T0 + 1);
+    expect(again.kind === 'duplicate' && again.replay.map((c) => c.kind)).toEqual(['answer']);
+  });
+
+  it('after the call ended, a replay repeats only the clean-up', () => {
+    const commands = stampCommands('e9', [
+      { kind: 'speak', callControlId: 'v3:c', text: 'hi', tag: { role: 'customer' } },
+      { kind: 'hangup', callControlId: 'v3:a' },
+      { kind: 'endConference', conferenceId: 'conf' },
+      { kind: 'stopAnalyzer', connectionId: 'k' },
+    ]);
+    const base = started();
+    const ended: SessionRecord = { ...base, seenEventIds: [...base.seenEventIds, 'e9'], effects: [{ eventId: 'e9', commands }], session: { ...base.session, status: 'ended' } };
+    const decision = decide(transition, ended, { type: 'call.hangup', id: 'e9', callControlId: 'v3:c', cause: 'normal_clearing' }, T0);
+    expect(decision.kind === 'duplicate' && decision.replay.map((c) => c.kind)).toEqual(['hangup', 'endConference', 'stopAnalyzer']);
+  });
+
+  it('a dial is replayed only while its attempt still rings with no leg bound', () => {
+    const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+15550000001', conferenceId: 'conf', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 0, round: 0 } }]);
+    const base = started();
+    const escalated = (attempt: Session['escalation'] extends infer E ? (E extends { attempts: readonly (infer A)[] } ? A : never) : never): SessionRecord => ({
+      ...base,
+      seenEventIds: [...base.seenEventIds, 'e5'],
+      effects: [{ eventId: 'e5', commands: [dial!] }],
+      session: { ...base.session, escalation: { reason: { rule: 'dtmf', detail: '' }, claimedAtMs: T0, round: 0, attempts: [attempt], status: 'dialing', briefed: false } },
+    });
+    const replayed = (record: SessionRecord) => {
+      const d = decide(transition, record, { type: 'call.dtmf', id: 'e5', callControlId: 'v3:c', digit: '1' }, T0);
+      return d.kind === 'duplicate' ? d.replay.length : -1;
+    };
+    expect(replayed(escalated({ to: '+15550000001', status: 'ringing' }))).toBe(1);
+    expect(replayed(escalated({ to: '+15550000001', status: 'ringing', callControlId: 'v3:o' }))).toBe(0);
+    expect(replayed(escalated({ to: '+15550000001', status: 'failed' }))).toBe(0);
+  });
+
+  it('links: every leg and the conference, and only new ones on a write', () => {
+    const session: Session = {
+      ...fresh(),
+      analyzer: { source: 'symbl', status: 'joined', callControlId: 'v3:a' },
+      conference: { name: 'ivr-x', id: 'conf', ended: false },
+      escalation: { reason: { rule: 'dtmf', detail: '' }, claimedAtMs: T0, round: 0, attempts: [{ to: '+1', status: 'answered', callControlId: 'v3:o' }], status: 'connected', briefed: true },
+    };
+    expect(linksOf(session)).toEqual([
+      { kind: 'leg', callControlId: 'v3:c', role: 'customer' },
+      { kind: 'leg', callControlId: 'v3:a', role: 'analyzer' },
+      { kind: 'leg', callControlId: 'v3:o', role: 'operator' },
+      { kind: 'conference', conferenceId: 'conf' },
+    ]);
+    expect(newLinks({ ...session, escalation: undefined }, session)).toEqual([{ kind: 'leg', callControlId: 'v3:o', role: 'operator' }]);
+  });
+
+  it('a stored session with a candidate id is the same call only when its customer leg matches', () => {
+    expect(isSameCall(fresh(), fresh())).toBe(true);
+    expect(isSameCall(fresh(), { ...fresh(), customer: { ...fresh().customer, callControlId: 'v3:other' } })).toBe(false);
+  });
+});
+
+describe('claims: the analyzer start runs once', () => {
+  const [start] = stampCommands('e0', [{ kind: 'startAnalyzer', sessionId: '0123456789', dtmf: ',,0123456789#' }]) as StampedCommand[];
+  const [speak] = stampCommands('e0', [{ kind: 'hangup', callControlId: 'v3:c' }]) as StampedCommand[];
+
+  it.each([
+    ['a first run takes the one claim', undefined, T0, 1],
+    ['a replay inside the grace period may only take the same claim', T0 - analyzerStartGraceMs + 1, T0, 1],
+    ['a replay after the grace period may take one late claim', T0 - analyzerStartGraceMs, T0, 2],
+  ] as const)('%s', (_name, updatedAtMs, nowMs, count) => {
+    const replayOf = updatedAtMs === undefined ? undefined : { ...fresh(), updatedAtMs };
+    const keys = claimsFor('0123456789', start!, replayOf, nowMs)!;
+    expect(keys).toHaveLength(count);
+    expect(keys[0]).toBe(`0123456789:${start!.commandId}`);
+    if (count === 2) expect(keys[1]).toBe(`0123456789:${start!.commandId}:late`);
+  });
+
+  it('other commands run without a claim', () => {
+    expect(claimsFor('0123456789', speak!, fresh(), T0)).toBeUndefined();
+  });
+});
+
+describe('command answers as events', () => {
+  const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+1', conferenceId: 'c', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 1, round: 2 } }]);
+  const [start] = stampCommands('e0', [{ kind: 'startAnalyzer', sessionId: 's', dtmf: 'x' }]);
+
+  it.each([
+    ['a dial placing a leg', dial!, { kind: 'dialed', callControlId: 'v3:o' }, { type: 'operator.initiated', id: `${dial!.commandId}:dialed`, callControlId: 'v3:o', operator: { attempt: 1, round: 2 } }],
+    ['an analyzer start', start!, { kind: 'analyzer-started', connectionId: 'k', conversationId: 'v' }, { type: 'analyzer.started', id: `${start!.commandId}:started`, connectionId: 'k', conversationId: 'v' }],
+    ['an analyzer that failed to start', start!, { kind: 'analyzer-failed', reason: 'down' }, { type: 'analyzer.failed', id: `${start!.commandId}:failed`, reason: 'down' }],
+    ['a plain success', dial!, { kind: 'done' }, undefined],
+  ] as const)('%s', (_name, command, result, expected) => {
+    expect(eventForResult(command, result)).toEqual(expected);
+  });
+});
+
+describe('the poll chain', () => {
+  it.each([
+    ['the message at the chain’s position', { active: true, seq: 3 }, 3, 'm', 'current'],
+    ['a message behind it', { active: true, seq: 3 }, 2, 'm', 'stale'],
+    ['the message that advanced it, back again', { active: true, seq: 3, advancedBy: 'm' }, 2, 'm', 'resend'],
+    ['the same position after the chain stopped, back again', { active: false, seq: 3, advancedBy: 'm' }, 2, 'm', 'resend'],
+    ['another message at the old position', { active: true, seq: 3, advancedBy: 'm' }, 2, 'other', 'stale'],
+    ['any message once the chain stopped', { active: false, seq: 3 }, 3, 'm', 'stale'],
+  ] as const)('%s is %s', (_name, poll, seq, messageId, standing) => {
+    expect(pollStanding(poll, seq, messageId)).toBe(standing);
+  });
+
+  it('a queue message becomes the event it brings', () => {
+    expect(wakeupEvent({ kind: 'analyzer-timeout', sessionId: 's' }, 'm1', [])).toEqual({ type: 'analyzer.timeout', id: 'timeout:m1' });
+    const heard = [{ id: 'u', text: 'hi', score: 0, atMs: 1 }];
+    expect(wakeupEvent({ kind: 'poll', sessionId: 's', seq: 4 }, 'm2', heard)).toEqual({ type: 'utterances.heard', id: 'poll:4:m2', utterances: heard, poll: { seq: 4, messageId: 'm2' } });
+  });
+});
