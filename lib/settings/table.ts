@@ -231,7 +231,7 @@ export const settingsTable = {
     prop: 'webhookBurstLimit',
     meaning: 'requests the webhook API accepts at once before answering 429',
   },
-  STACK_NAME: { use: 'stack', rule: text, default: 'SentimentIvr', meaning: 'the CloudFormation stack' },
+  STACK_NAME: { use: 'stack', rule: text, default: 'SentimentIvr', meaning: "the CloudFormation stack's name" },
 
   PORT: { use: 'local', rule: wholeNumber(1, 65_535), default: 3000, meaning: "`npm start`'s webhook port" },
   DYNAMODB_PORT: { use: 'local', rule: wholeNumber(1, 65_535), whenUnset: 'a free port', meaning: "`npm start`'s DynamoDB Local port" },
