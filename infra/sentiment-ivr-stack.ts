@@ -223,8 +223,7 @@ export class SentimentIvrStack extends Stack {
     if (this.appSecret instanceof Secret) {
       Validations.of(this.appSecret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason:
-          'The values are vendor credentials (Telnyx API key and public key, Symbl app secret) issued in the vendors\' portals; no rotation Lambda can create them. Rotate in the portal, then put-secret-value.',
+        reason: `The values (${secretKeys.join(', ')}) are vendor credentials issued in the vendors' portals; no rotation Lambda can create them. Rotate in the portal, then put-secret-value.`,
       });
     }
   }

@@ -208,14 +208,15 @@ export const settingsTable = {
     rule: text,
     prop: 'appSecretArn',
     whenUnset: 'the stack creates the secret',
-    meaning: 'complete ARN of an existing secret to use instead; the functions get the ARN of the one in use under this name',
+    meaning:
+      'complete ARN (with its 6-character suffix) of an existing secret to use instead, to keep credentials outside the stack or share them between stages; the functions get the ARN of the secret in use under this name',
   },
   FAILOVER_WEBHOOK_URL: {
     use: 'stack',
     rule: url(),
     prop: 'failoverWebhookUrl',
     whenUnset: "this stack's webhook URL",
-    meaning: "shown as `WebhookFailoverUrl`, where Telnyx retries a failed delivery (a second region's deployment)",
+    meaning: "shown as `WebhookFailoverUrl`, where Telnyx retries a failed delivery: a second region's deployment, when there is one",
   },
   WEBHOOK_RATE_LIMIT: {
     use: 'stack',
