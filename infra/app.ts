@@ -2,10 +2,10 @@
  * The CDK app: the only place that reads CDK context or the environment.
  *
  * Each setting is read from CDK context (`cdk deploy -c CONFERENCE_NUMBER=+14155550100`) or,
- * when absent there, from the environment variable of the same name (see infra/settings.ts
- * for the names). With none of the required settings given, obviously fake example values
- * (+1 555 555 01xx) are used so `npm run synth` works offline with no setup, and a warning
- * says so. Secret values are never read here: they live in the Secrets Manager secret.
+ * when absent there, from the environment variable of the same name (the settings table,
+ * lib/settings/table.ts, names them). With none of the required settings given, obviously
+ * fake example values (+1 555 555 01xx) are used so `npm run synth` works offline with no
+ * setup, and a warning says so. Secret values are never read here: they live in the Secrets Manager secret.
  */
 import { Annotations, App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -14,9 +14,9 @@ import { exampleSettings, stackSettings } from './settings.js';
 
 const app = new App();
 const lookup = (name: string): unknown => app.node.tryGetContext(name) ?? process.env[name];
-const { settings, usesExamples } = stackSettings(lookup);
+const { settings, stackName, usesExamples } = stackSettings(lookup);
 
-const stack = new SentimentIvrStack(app, String(lookup('STACK_NAME') ?? 'SentimentIvr'), {
+const stack = new SentimentIvrStack(app, stackName, {
   description: 'sentiment-ivr: a sentiment-aware IVR on Telnyx (webhook API, poller, call sessions)',
   ...settings,
 });

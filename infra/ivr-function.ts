@@ -6,6 +6,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { settingsTable } from '../lib/settings/table.js';
 import { nodejsBundling, projectRoot } from './bundling.js';
 
 /** Our defaults for every function; each prop says what it is when omitted. */
@@ -21,7 +22,7 @@ export interface IvrFunctionProps {
   readonly memorySize?: number;
   /** @default one month */
   readonly logRetention?: RetentionDays;
-  /** Powertools log level. @default 'INFO' */
+  /** Powertools log level. @default - the settings table's `LOG_LEVEL` default, 'INFO' */
   readonly logLevel?: string;
   /** @default Lambda's default, which stops a function that re-triggers itself */
   readonly recursiveLoop?: RecursiveLoop;
@@ -65,7 +66,7 @@ export class IvrFunction extends Construct implements IGrantable {
       bundling: nodejsBundling,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'sentiment-ivr',
-        LOG_LEVEL: props.logLevel ?? 'INFO',
+        LOG_LEVEL: props.logLevel ?? settingsTable.LOG_LEVEL.default,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

@@ -13,65 +13,16 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { secretKeys, settingsTable } from '../lib/settings/table.js';
+import { ttlAttribute } from '../lib/store/session-store.js';
 import { IvrFunction } from './ivr-function.js';
-
-/** The keys of the one secret; the functions read it once per cold start. */
-export const appSecretKeys = ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'SYMBL_APP_SECRET'] as const;
+import { checkSettings, functionEnvironment, type SentimentIvrSettings } from './settings.js';
 
 /**
- * The product's non-secret settings, each passed to both functions under the environment
- * variable named in its doc comment, plus the stack's own knobs. Secrets are never props.
+ * The stack's settings ({@link SentimentIvrSettings}: one prop per non-secret row of the
+ * settings table with a `prop`, documented there with its variable, default and meaning) and
+ * CloudFormation's own stack props. Secrets are never props: they live in the one secret.
  */
-export interface SentimentIvrSettings {
-  /** `TELNYX_CONNECTION_ID`: the Call Control application's id. */
-  readonly telnyxConnectionId: string;
-  /** `CONFERENCE_NUMBER`: the E.164 number customers call. */
-  readonly conferenceNumber: string;
-  /** `CONFERENCE_NAME`: prefix of each call's conference name. @default 'sentiment-ivr' */
-  readonly conferenceName?: string;
-  /** `TRANSFER_NUMBER`: operators' E.164 numbers, tried in order on no answer. */
-  readonly transferNumbers: readonly string[];
-  /** `TELNYX_BASE_URL`: the Telnyx API base, ending in `/v2`. @default - the SDK's own (omitted) */
-  readonly telnyxBaseUrl?: string;
-  /** `SENTIMENT_SOURCE`. @default - decided by the functions' config: Symbl when its app is configured, else Telnyx (omitted) */
-  readonly sentimentSource?: 'symbl' | 'telnyx';
-  /** `SYMBL_APP_ID`. @default - none (omitted; required for the Symbl source) */
-  readonly symblAppId?: string;
-  /** `SYMBL_BASE_URL`. @default 'https://api.symbl.ai' */
-  readonly symblBaseUrl?: string;
-  /** `SYMBL_NUMBER`: numbers Symbl's analyzer calls from. @default - none (omitted; required for the Symbl source) */
-  readonly symblNumbers?: readonly string[];
-  /** `SYMBL_SUMMARY_EMAILS`: who gets Symbl's summary after a call. @default - nobody (omitted) */
-  readonly symblSummaryEmails?: readonly string[];
-  /** `SENTIMENT_THRESHOLD`: an utterance at or below this polarity escalates. @default -0.7 */
-  readonly sentimentThreshold?: number;
-  /** `POLL_INTERVAL_SECONDS`: seconds between sentiment polls of a live call. @default 1 */
-  readonly pollIntervalSeconds?: number;
-  /** `LOG_LEVEL` for Powertools Logger. @default 'INFO' */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-  /**
-   * Complete ARN (with its 6-character suffix) of an existing Secrets Manager secret holding
-   * the JSON object with {@link appSecretKeys}. Use it to keep credentials outside this
-   * stack's lifecycle or share them between stages.
-   * @default - the stack creates the secret with empty values, to be filled in after
-   * the first deploy (`aws secretsmanager put-secret-value`, see README.md, "Deploying")
-   */
-  readonly appSecretArn?: string;
-  /** Address subscribed to the alarm topic (confirm the email SNS sends). @default - no subscription */
-  readonly alarmEmail?: string;
-  /**
-   * What the `WebhookFailoverUrl` output shows: Telnyx retries a failed delivery there, so
-   * point it at a deployment in a second region when there is one.
-   * @default - this stack's own webhook URL
-   */
-  readonly failoverWebhookUrl?: string;
-  /** Steady-state requests per second the webhook API accepts (above it, 429). @default 100 */
-  readonly webhookRateLimit?: number;
-  /** Burst of requests the webhook API accepts at once. @default 200 */
-  readonly webhookBurstLimit?: number;
-}
-
 export interface SentimentIvrStackProps extends StackProps, SentimentIvrSettings {}
 
 /** Seconds a poll message may wait before polling counts as stalled. */
@@ -100,7 +51,7 @@ export class SentimentIvrStack extends Stack {
     this.table = new Table(this, 'Sessions', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'ttl',
+      timeToLiveAttribute: ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       // Call records outlive the stack: deleting the stack must not delete call history.
@@ -175,7 +126,10 @@ export class SentimentIvrStack extends Stack {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: props.webhookRateLimit ?? 100, burstLimit: props.webhookBurstLimit ?? 200 },
+      throttle: {
+        rateLimit: props.webhookRateLimit ?? settingsTable.WEBHOOK_RATE_LIMIT.default,
+        burstLimit: props.webhookBurstLimit ?? settingsTable.WEBHOOK_BURST_LIMIT.default,
+      },
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: accessLogFormat() },
     });
     this.webhookUrl = `${stage.url}webhook`;
@@ -192,8 +146,8 @@ export class SentimentIvrStack extends Stack {
     // fail their config check, naming the missing keys). CloudFormation does not write this
     // value again unless this resource's properties change, so keep them fixed.
     return new Secret(this, 'AppSecret', {
-      description: `sentiment-ivr credentials: JSON with ${appSecretKeys.join(', ')}`,
-      secretObjectValue: Object.fromEntries(appSecretKeys.map((key) => [key, SecretValue.unsafePlainText('')])),
+      description: `sentiment-ivr credentials: JSON with ${secretKeys.join(', ')}`,
+      secretObjectValue: Object.fromEntries(secretKeys.map((key) => [key, SecretValue.unsafePlainText('')])),
     });
   }
 
@@ -251,7 +205,7 @@ export class SentimentIvrStack extends Stack {
     new CfnOutput(this, 'TableName', { description: 'Call sessions (DynamoDB)', value: this.table.tableName });
     new CfnOutput(this, 'PollQueueUrl', { description: 'Sentiment poll queue (SQS)', value: this.pollQueue.queueUrl });
     new CfnOutput(this, 'AppSecretArn', {
-      description: `Secret to fill in: JSON with ${appSecretKeys.join(', ')}`,
+      description: `Secret to fill in: JSON with ${secretKeys.join(', ')}`,
       value: this.appSecret.secretArn,
     });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'Alarm notifications (SNS)', value: this.alarmTopic.topicArn });
@@ -269,35 +223,10 @@ export class SentimentIvrStack extends Stack {
     if (this.appSecret instanceof Secret) {
       Validations.of(this.appSecret).acknowledge({
         id: 'AwsSolutions-SMG4',
-        reason:
-          'The values are vendor credentials (Telnyx API key and public key, Symbl app secret) issued in the vendors\' portals; no rotation Lambda can create them. Rotate in the portal, then put-secret-value.',
+        reason: `The values (${secretKeys.join(', ')}) are vendor credentials issued in the vendors' portals; no rotation Lambda can create them. Rotate in the portal, then put-secret-value.`,
       });
     }
   }
-}
-
-/** The settings every function gets: the props' product settings plus resource names. */
-function functionEnvironment(
-  props: SentimentIvrSettings,
-  resources: { TABLE_NAME: string; POLL_QUEUE_URL: string; APP_SECRET_ARN: string },
-): Record<string, string> {
-  const optional = (name: string, value: string | undefined): Record<string, string> =>
-    value === undefined || value === '' ? {} : { [name]: value };
-  return {
-    ...resources,
-    TELNYX_CONNECTION_ID: props.telnyxConnectionId,
-    CONFERENCE_NUMBER: props.conferenceNumber,
-    CONFERENCE_NAME: props.conferenceName ?? 'sentiment-ivr',
-    TRANSFER_NUMBER: props.transferNumbers.join(','),
-    ...optional('TELNYX_BASE_URL', props.telnyxBaseUrl),
-    ...optional('SENTIMENT_SOURCE', props.sentimentSource),
-    ...optional('SYMBL_APP_ID', props.symblAppId),
-    SYMBL_BASE_URL: props.symblBaseUrl ?? 'https://api.symbl.ai',
-    ...optional('SYMBL_NUMBER', props.symblNumbers?.join(',')),
-    ...optional('SYMBL_SUMMARY_EMAILS', props.symblSummaryEmails?.join(',')),
-    SENTIMENT_THRESHOLD: String(props.sentimentThreshold ?? -0.7),
-    POLL_INTERVAL_SECONDS: String(props.pollIntervalSeconds ?? 1),
-  };
 }
 
 /** One JSON line per request, with the fields that explain a failed delivery. */
@@ -317,36 +246,4 @@ function accessLogFormat(): AccessLogFormat {
       error: '$context.error.message',
     }),
   );
-}
-
-const e164 = /^\+[1-9]\d{6,14}$/;
-
-/**
- * Fails synth with every bad setting named, rather than deploying functions whose config
- * parse fails on their first cold start. Unresolved tokens are left alone.
- */
-function checkSettings(props: SentimentIvrSettings): void {
-  const problems: string[] = [];
-  const phones = (name: string, values: readonly string[], required: boolean): void => {
-    if (required && values.length === 0) problems.push(`${name} needs at least one E.164 number`);
-    for (const value of values) {
-      if (!e164.test(value)) problems.push(`${name} has "${value}", which is not an E.164 number such as +14155550100`);
-    }
-  };
-  if (props.telnyxConnectionId.trim() === '') problems.push('TELNYX_CONNECTION_ID is required');
-  phones('CONFERENCE_NUMBER', [props.conferenceNumber], true);
-  phones('TRANSFER_NUMBER', props.transferNumbers, true);
-  phones('SYMBL_NUMBER', props.symblNumbers ?? [], props.sentimentSource === 'symbl');
-  if (props.sentimentSource === 'symbl' && !props.symblAppId) problems.push('SYMBL_APP_ID is required when SENTIMENT_SOURCE is symbl');
-  if (props.telnyxBaseUrl !== undefined && !/\/v2\/?$/.test(props.telnyxBaseUrl)) {
-    problems.push('TELNYX_BASE_URL must end in /v2');
-  }
-  const threshold = props.sentimentThreshold ?? -0.7;
-  if (!(threshold >= -1 && threshold <= 1)) problems.push(`SENTIMENT_THRESHOLD must be from -1 to 1, got ${threshold}`);
-  const interval = props.pollIntervalSeconds ?? 1;
-  // SQS DelaySeconds, which spaces the polls, is at most 900.
-  if (!Number.isInteger(interval) || interval < 1 || interval > 900) {
-    problems.push(`POLL_INTERVAL_SECONDS must be a whole number from 1 to 900, got ${interval}`);
-  }
-  if (problems.length > 0) throw new Error(`Invalid sentiment-ivr settings:\n  - ${problems.join('\n  - ')}`);
 }

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
+import { settingRows } from '../lib/settings/table.js';
 
-/** Names the original workshop's `.env` used, and the product's names for them. */
-export const workshopAliases: Readonly<Record<string, string>> = {
-  CONNECTION_ID: 'TELNYX_CONNECTION_ID',
-  APP_ID: 'SYMBL_APP_ID',
-  APP_SECRET: 'SYMBL_APP_SECRET',
-};
+/** Names the original workshop's `.env` used, and the product's names for them (the table's `workshopName`). */
+export const workshopAliases: Readonly<Record<string, string>> = Object.fromEntries(
+  settingRows.flatMap(([name, spec]) => (spec.workshopName ? [[spec.workshopName, name]] : [])),
+);
 
 /**
  * The environment for a local run: `.env` (if present) under the real environment, with the

@@ -1,4 +1,5 @@
-import { loadConfig, ConfigError } from '../lib/config.js';
+import { type Config, ConfigError, loadConfig } from '../lib/config.js';
+import { readSettings } from '../lib/settings/table.js';
 import { localEnvironment } from './env.js';
 import { startLocalStack } from './stack.js';
 
@@ -7,25 +8,28 @@ const { env, mapped } = localEnvironment();
 if (mapped.length > 0) console.log(`Using the workshop's names: ${mapped.join(', ')}`);
 
 // Check the settings before starting anything, with the same parser the functions use.
-let source: string;
+function refuse(problems: readonly string[]): never {
+  console.error(`${new ConfigError(problems).message}\n\nSet these in the environment or in a .env file (see README.md), or run \`npm run demo\` to try it without accounts.`);
+  process.exit(2);
+}
+const local = readSettings('local', env);
+let config: Config;
 try {
-  const config = loadConfig({ ...env, TABLE_NAME: 'local', POLL_QUEUE_URL: 'http://127.0.0.1/queue' });
-  source =
-    config.sentimentSource === 'symbl'
-      ? `symbl (${config.symbl?.baseUrl})`
-      : `telnyx transcription of the customer's leg, scored locally${env.SENTIMENT_SOURCE ? '' : ' (no Symbl credentials set)'}`;
+  config = loadConfig({ ...env, TABLE_NAME: 'local', POLL_QUEUE_URL: 'http://127.0.0.1/queue' });
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`${error.message}\n\nSet these in the environment or in a .env file (see README.md), or run \`npm run demo\` to try it without accounts.`);
-    process.exit(2);
-  }
+  if (error instanceof ConfigError) refuse([...error.problems, ...local.problems]);
   throw error;
 }
+if (local.problems.length > 0) refuse(local.problems);
+const source =
+  config.sentimentSource === 'symbl'
+    ? `symbl (${config.symbl?.baseUrl})`
+    : `telnyx transcription of the customer's leg, scored locally${env.SENTIMENT_SOURCE ? '' : ' (no Symbl credentials set)'}`;
 
 const stack = await startLocalStack({
   env,
-  port: Number(env.PORT ?? 3000),
-  ...(env.DYNAMODB_PORT ? { dynamoPort: Number(env.DYNAMODB_PORT) } : {}),
+  port: local.values.PORT,
+  ...(local.values.DYNAMODB_PORT === undefined ? {} : { dynamoPort: local.values.DYNAMODB_PORT }),
 });
 console.log(`sentiment-ivr is running.
   webhook:        POST ${stack.webhookUrl}

@@ -1,12 +1,10 @@
 import { loadConfig, type Config } from '../../lib/config.js';
-
-/** Keys of the one Secrets Manager secret (a JSON object) the stack creates. */
-const secretKeys = ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'SYMBL_APP_SECRET'] as const;
+import { secretKeys } from '../../lib/settings/table.js';
 
 /**
- * The environment with the secret's values merged in. In Lambda the secrets come from
- * Secrets Manager (APP_SECRET_ARN), read once per cold start and cached by Powertools; locally
- * they are plain variables.
+ * The environment with the secret's values (the settings table's `secret` rows) merged in.
+ * In Lambda the secrets come from Secrets Manager (APP_SECRET_ARN), read once per cold start
+ * and cached by Powertools; locally they are plain variables.
  */
 export async function resolveEnvironment(env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>> {
   const arn = env.APP_SECRET_ARN;

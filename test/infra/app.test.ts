@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/bundling.js';
 import { exampleSettings, stackSettings } from '../../infra/settings.js';
+import { ConfigError, loadConfig } from '../../lib/config.js';
 import { cdkJsonContext, scratchDir } from './stack-fixture.js';
 
 const required = {
@@ -43,6 +44,16 @@ describe('settings', () => {
     });
   });
 
+  it('gives the stack one prop per non-secret setting it takes, and no other', () => {
+    expect(Object.keys(stackSettings(from(required)).settings).sort()).toEqual(
+      [
+        'telnyxConnectionId', 'conferenceNumber', 'conferenceName', 'transferNumbers', 'telnyxBaseUrl', 'sentimentSource',
+        'symblAppId', 'symblBaseUrl', 'symblNumbers', 'symblSummaryEmails', 'sentimentThreshold', 'pollIntervalSeconds',
+        'logLevel', 'appSecretArn', 'alarmEmail', 'failoverWebhookUrl', 'webhookRateLimit', 'webhookBurstLimit',
+      ].sort(),
+    );
+  });
+
   it('uses the example values, and says so, when no required setting is given', () => {
     const { settings, usesExamples } = stackSettings(from({ SENTIMENT_THRESHOLD: '-0.6' }));
     expect(usesExamples).toBe(true);
@@ -61,8 +72,45 @@ describe('settings', () => {
   });
 
   it('refuses values outside a fixed set', () => {
-    expect(() => stackSettings(from({ ...required, SENTIMENT_SOURCE: 'watson' }))).toThrow(/SENTIMENT_SOURCE must be one of symbl, telnyx/);
-    expect(() => stackSettings(from({ ...required, LOG_LEVEL: 'verbose' }))).toThrow(/LOG_LEVEL/);
+    expect(() => stackSettings(from({ ...required, SENTIMENT_SOURCE: 'watson' }))).toThrow(/SENTIMENT_SOURCE must be symbl or telnyx/);
+    expect(() => stackSettings(from({ ...required, LOG_LEVEL: 'verbose' }))).toThrow(/LOG_LEVEL must be DEBUG, INFO, WARN or ERROR/);
+  });
+
+  it('refuses a bad number, naming the variable, and reports every bad value at once', () => {
+    const refused = () =>
+      stackSettings(from({ ...required, SENTIMENT_THRESHOLD: 'low', POLL_INTERVAL_SECONDS: '0.5', WEBHOOK_RATE_LIMIT: 'fast', WEBHOOK_BURST_LIMIT: '' }));
+    expect(refused).toThrow(ConfigError);
+    expect(refused).toThrow(
+      [
+        'SENTIMENT_THRESHOLD must be a number from -1 to 1, got "low"',
+        'POLL_INTERVAL_SECONDS must be a whole number from 1 to 900, got "0.5"',
+        'WEBHOOK_RATE_LIMIT must be a whole number from 1 to 10000, got "fast"',
+      ].join('\n  - '),
+    );
+  });
+
+  it('reports a bad value in the words the functions use at cold start', () => {
+    const env = { ...required, CONFERENCE_NUMBER: '555-0100', TRANSFER_NUMBER: '+1555', SENTIMENT_SOURCE: 'vader', TELNYX_BASE_URL: 'http://127.0.0.1:4010' };
+    const atColdStart = (() => {
+      try {
+        loadConfig({ ...env, TELNYX_API_KEY: 'key', UNSAFE_SKIP_SIGNATURE_CHECK: 'true', TABLE_NAME: 'sessions' });
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(atColdStart).toHaveLength(4);
+    expect(() => stackSettings(from(env))).toThrow(new ConfigError(atColdStart));
+  });
+
+  it('reads context values that are not strings (cdk.json), lists included', () => {
+    const { settings } = stackSettings((name) => ({ ...required, TRANSFER_NUMBER: ['+14155550111', '+14155550112'], POLL_INTERVAL_SECONDS: 5 })[name]);
+    expect(settings).toMatchObject({ transferNumbers: ['+14155550111', '+14155550112'], pollIntervalSeconds: 5 });
+  });
+
+  it('names the stack SentimentIvr unless told otherwise', () => {
+    expect(stackSettings(from(required)).stackName).toBe('SentimentIvr');
+    expect(stackSettings(from({ ...required, STACK_NAME: ' SentimentIvrStaging ' })).stackName).toBe('SentimentIvrStaging');
   });
 
   it('never looks up a secret', () => {

@@ -1,6 +1,8 @@
+import { Lazy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { appSecretKeys } from '../../infra/sentiment-ivr-stack.js';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+import { secretKeys } from '../../lib/settings/table.js';
 import { logicalId, synthTemplate, testProps } from './stack-fixture.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON; the assertions check its shape
@@ -28,6 +30,8 @@ const ids = {
   secret: logicalId(stack.appSecret),
 };
 const functions = { webhook: ids.webhook, poller: ids.poller } as const;
+/** What the filled-in secret holds. */
+const secretValues = { TELNYX_API_KEY: 'KEY123', TELNYX_PUBLIC_KEY: Buffer.alloc(32, 7).toString('base64'), SYMBL_APP_SECRET: 'symbl-secret' };
 const env = (fn: string): Record<string, unknown> => resource(fn).Properties.Environment.Variables;
 const policyOf = (fn: string) => {
   const roleId = resource(fn).Properties.Role['Fn::GetAtt'][0] as string;
@@ -125,7 +129,7 @@ describe('functions', () => {
 
   it.each(Object.entries(functions))('%s has no secret in its environment', (_, id) => {
     const variables = env(id);
-    for (const key of appSecretKeys) expect(variables).not.toHaveProperty(key);
+    for (const key of secretKeys) expect(variables).not.toHaveProperty(key);
     const secretLooking = Object.keys(variables).filter((name) => /KEY|SECRET|TOKEN|PASSWORD/i.test(name));
     expect(secretLooking).toEqual(['APP_SECRET_ARN']);
     expect(variables.APP_SECRET_ARN).toEqual({ Ref: ids.secret });
@@ -142,6 +146,40 @@ describe('functions', () => {
     ).toThrow(/CONFERENCE_NUMBER[\s\S]*TRANSFER_NUMBER[\s\S]*SENTIMENT_THRESHOLD[\s\S]*POLL_INTERVAL_SECONDS/);
     expect(() => synthTemplate({ sentimentSource: 'symbl', symblAppId: undefined })).toThrow(/SYMBL_APP_ID/);
     expect(() => synthTemplate({ telnyxBaseUrl: 'https://api.telnyx.com' })).toThrow(/TELNYX_BASE_URL must end in \/v2/);
+  });
+
+  it('refuses a number that is not one, naming the variable, in the words of the functions\' config', () => {
+    expect(() => synthTemplate({ pollIntervalSeconds: Number.NaN, webhookRateLimit: Number.NaN })).toThrow(
+      new ConfigError([
+        'POLL_INTERVAL_SECONDS must be a whole number from 1 to 900, got "NaN"',
+        'WEBHOOK_RATE_LIMIT must be a whole number from 1 to 10000, got "NaN"',
+      ]),
+    );
+  });
+
+  it('refuses a threshold the window rule could never beat, as the functions would', () => {
+    expect(() => synthTemplate({ sentimentThreshold: -0.3 })).toThrow(
+      'SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)',
+    );
+  });
+
+  it('leaves unresolved tokens to deploy time and passes them on', () => {
+    const { stack: tokens, template: tokenTemplate } = synthTemplate({
+      conferenceNumber: Lazy.string({ produce: () => '+14155550177' }),
+      pollIntervalSeconds: Lazy.number({ produce: () => 3 }),
+    });
+    const variables = (tokenTemplate.toJSON().Resources[logicalId(tokens.webhook.fn)] as Resource).Properties.Environment.Variables;
+    expect(variables).toMatchObject({ CONFERENCE_NUMBER: '+14155550177', POLL_INTERVAL_SECONDS: '3' });
+  });
+
+  it.each(Object.entries(functions))('%s gets an environment its config accepts once the secret is read', (_, id) => {
+    const deployed = Object.fromEntries(Object.entries(env(id)).map(([name, value]) => [name, typeof value === 'string' ? value : `https://resource.example.test/${name}`]));
+    const config = loadConfig({ ...deployed, ...secretValues }, { requireQueue: true });
+    expect(config).toMatchObject({
+      telnyx: { connectionId: testProps.telnyxConnectionId, conferenceNumber: testProps.conferenceNumber, transferNumbers: testProps.transferNumbers },
+      sentimentSource: 'symbl',
+      symbl: { appId: testProps.symblAppId, numbers: testProps.symblNumbers },
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.js';
+import { ConfigError, crossFieldProblems, loadConfig } from '../../lib/config.js';
+import { readSettings } from '../../lib/settings/table.js';
 
 const key = Buffer.alloc(32, 7).toString('base64');
 const base = {
@@ -34,6 +35,38 @@ describe('loadConfig', () => {
     expect(config.telnyx.verifySignatures).toBe(true);
   });
 
+  it('applies the settings table\'s defaults to everything left unset', () => {
+    const config = loadConfig({ ...base, ...symbl });
+    expect(config).toMatchObject({
+      telnyx: { baseUrl: undefined, voice: 'AWS.Polly.Joanna-Neural' },
+      symbl: { summaryEmails: [] },
+      analyzerJoinTimeoutSeconds: 10,
+      operatorRingTimeoutSeconds: 30,
+      maxCallAgeSeconds: 4 * 3600,
+      retentionDays: 30,
+    });
+  });
+
+  it('reads what is set, trimmed, lists without empty items, the Symbl base without trailing slashes', () => {
+    const config = loadConfig({
+      ...base,
+      ...symbl,
+      CONFERENCE_NAME: ' support ',
+      SYMBL_BASE_URL: 'http://127.0.0.1:4020//',
+      SYMBL_SUMMARY_EMAILS: 'a@example.test,, b@example.test ',
+      SENTIMENT_WINDOW_SIZE: '5',
+      SENTIMENT_THRESHOLD: '-0.8',
+      RETENTION_DAYS: '7',
+      UNSAFE_SKIP_SIGNATURE_CHECK: '0',
+    });
+    expect(config).toMatchObject({
+      telnyx: { conferenceNamePrefix: 'support', verifySignatures: true },
+      symbl: { baseUrl: 'http://127.0.0.1:4020', summaryEmails: ['a@example.test', 'b@example.test'] },
+      policy: { windowSize: 5, utteranceThreshold: -0.8 },
+      retentionDays: 7,
+    });
+  });
+
   it('picks the source: symbl when its credentials are set, telnyx otherwise, or as told', () => {
     expect(loadConfig({ ...base, ...symbl }).sentimentSource).toBe('symbl');
     expect(loadConfig(base).sentimentSource).toBe('telnyx');
@@ -59,12 +92,43 @@ describe('loadConfig', () => {
     [{ POLL_QUEUE_URL: undefined }, 'POLL_QUEUE_URL is required'],
     [{ SENTIMENT_SOURCE: 'vader' }, 'SENTIMENT_SOURCE must be symbl or telnyx'],
     [{ UNSAFE_SKIP_SIGNATURE_CHECK: 'yes' }, 'UNSAFE_SKIP_SIGNATURE_CHECK must be true or false'],
+    [{ TELNYX_CONNECTION_ID: ' ' }, 'TELNYX_CONNECTION_ID is required'],
+    [{ TABLE_NAME: undefined }, 'TABLE_NAME is required'],
+    [{ TRANSFER_NUMBER: ' , ' }, 'TRANSFER_NUMBER is required (one or more E.164 numbers, comma separated)'],
+    [{ SYMBL_NUMBER: '5550009999' }, 'SYMBL_NUMBER has "5550009999", which is not an E.164 number such as +14155550100'],
+    [{ SENTIMENT_WINDOW_SIZE: '51' }, 'SENTIMENT_WINDOW_SIZE must be a whole number from 1 to 50, got "51"'],
+    [{ SENTIMENT_STREAK_LENGTH: '0' }, 'SENTIMENT_STREAK_LENGTH must be a whole number from 1 to 50, got "0"'],
+    [{ SENTIMENT_NEGATIVE_BELOW: '2' }, 'SENTIMENT_NEGATIVE_BELOW must be a number from -1 to 1, got "2"'],
+    [{ ANALYZER_JOIN_TIMEOUT_SECONDS: '901' }, 'ANALYZER_JOIN_TIMEOUT_SECONDS must be a whole number from 1 to 900, got "901"'],
+    [{ OPERATOR_RING_TIMEOUT_SECONDS: '4' }, 'OPERATOR_RING_TIMEOUT_SECONDS must be a whole number from 5 to 600, got "4"'],
+    [{ MAX_CALL_AGE_SECONDS: '1h' }, 'MAX_CALL_AGE_SECONDS must be a whole number from 1 to 2592000, got "1h"'],
+    [{ RETENTION_DAYS: '3651' }, 'RETENTION_DAYS must be a whole number from 1 to 3650, got "3651"'],
+    [{ SYMBL_BASE_URL: 'api.symbl.ai' }, 'SYMBL_BASE_URL must be a URL'],
+    [{ POLL_QUEUE_URL: 'poll' }, 'POLL_QUEUE_URL must be a URL'],
+    [{ SENTIMENT_THRESHOLD: '-0.3' }, 'SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)'],
   ])('names the variable and the problem: %o', (override, message) => {
     expect(problems({ ...base, ...override })).toContain(message);
   });
 
   it('reports every problem at once', () => {
     expect(problems({ TABLE_NAME: 'x' }).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('reports each variable\'s problems in the table\'s order, then the rules between settings', () => {
+    expect(problems({ ...base, CONFERENCE_NUMBER: 'x', POLL_INTERVAL_SECONDS: '0', SENTIMENT_SOURCE: 'symbl', POLL_QUEUE_URL: undefined })).toEqual([
+      'CONFERENCE_NUMBER must be an E.164 number such as +14155550100',
+      'POLL_INTERVAL_SECONDS must be a whole number from 1 to 900, got "0"',
+      'SYMBL_APP_ID is required when SENTIMENT_SOURCE is symbl',
+      'SYMBL_APP_SECRET is required when SENTIMENT_SOURCE is symbl',
+      'SYMBL_NUMBER is required when SENTIMENT_SOURCE is symbl (the number Symbl calls from)',
+      'POLL_QUEUE_URL is required',
+    ]);
+  });
+
+  it('leaves the rules on secret values out when the secret is not known (at synth time)', () => {
+    const { values } = readSettings('functions', { SENTIMENT_SOURCE: 'symbl', SYMBL_NUMBER: '+15550009999' });
+    expect(crossFieldProblems(values, { secretsKnown: false })).toEqual(['SYMBL_APP_ID is required when SENTIMENT_SOURCE is symbl']);
+    expect(crossFieldProblems(readSettings('functions', { SYMBL_APP_ID: 'id' }).values, { secretsKnown: false })).toEqual([]);
   });
 
   it('turns signature checks off only when asked, and then needs no key', () => {
