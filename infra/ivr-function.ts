@@ -16,8 +16,8 @@ export interface IvrFunctionProps {
   readonly description: string;
   /** Non-secret settings only: secrets are read from Secrets Manager at cold start. */
   readonly environment: Readonly<Record<string, string>>;
-  /** @default 10 seconds */
-  readonly timeout?: Duration;
+  /** The function's timeout (the stack passes the product's budget, lib/timeouts.ts). */
+  readonly timeout: Duration;
   /** @default 512 MB */
   readonly memorySize?: number;
   /** @default one month */
@@ -59,7 +59,7 @@ export class IvrFunction extends Construct implements IGrantable {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout,
       role,
       logGroup: this.logGroup,
       recursiveLoop: props.recursiveLoop,

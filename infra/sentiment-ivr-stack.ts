@@ -15,6 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { secretKeys, settingsTable } from '../lib/settings/table.js';
 import { ttlAttribute } from '../lib/store/session-store.js';
+import { timeouts } from '../lib/timeouts.js';
 import { IvrFunction } from './ivr-function.js';
 import { checkSettings, functionEnvironment, type SentimentIvrSettings } from './settings.js';
 
@@ -27,7 +28,8 @@ export interface SentimentIvrStackProps extends StackProps, SentimentIvrSettings
 
 /** Seconds a poll message may wait before polling counts as stalled. */
 const pollQueueMaxAgeSeconds = 60;
-const pollerTimeout = Duration.seconds(10);
+/** Both functions' timeout and the queue's visibility, from the product's one timeout budget (lib/timeouts.ts). */
+const functionTimeout = Duration.seconds(timeouts.functionTimeoutSeconds);
 
 /**
  * The whole product: `POST /webhook` (HTTP API) → webhook function; the poll queue → poller
@@ -68,7 +70,7 @@ export class SentimentIvrStack extends Stack {
       enforceSSL: true,
       // Lambda's guidance for SQS event sources: at least six times the function timeout,
       // so a message is not redelivered while a slow batch is still being handled.
-      visibilityTimeout: Duration.seconds(pollerTimeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(timeouts.visibilityTimeoutSeconds),
       deadLetterQueue: { queue: this.pollDeadLetterQueue, maxReceiveCount: 5 },
     });
 
@@ -87,13 +89,14 @@ export class SentimentIvrStack extends Stack {
       description: 'sentiment-ivr: verifies and handles Telnyx call webhooks',
       environment,
       logLevel: props.logLevel,
+      timeout: functionTimeout,
     });
     this.poller = new IvrFunction(this, 'Poller', {
       entry: 'functions/poller/handler.ts',
       description: 'sentiment-ivr: polls live calls for sentiment and escalates',
       environment,
       logLevel: props.logLevel,
-      timeout: pollerTimeout,
+      timeout: functionTimeout,
       // The poller re-sends its own message every cycle (SQS → Lambda → SQS). Lambda would
       // take that for a runaway loop and drop the message after about 16 rounds.
       recursiveLoop: RecursiveLoop.ALLOW,

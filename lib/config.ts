@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { PolicySettings, SentimentSourceName } from './core/model.js';
+import type { OperatorScreening, PolicySettings, SentimentSourceName } from './core/model.js';
 import { readSettings, type SettingValues } from './settings/table.js';
 
 /** Thrown when the environment does not describe a runnable product; names every bad variable. */
@@ -41,8 +41,16 @@ export interface Config {
   readonly analyzerJoinTimeoutSeconds: number;
   /** Seconds an operator's phone rings before the next number is tried. */
   readonly operatorRingTimeoutSeconds: number;
-  /** Polling stops for calls older than this. */
+  /** Calls older than this are closed by the backstop. */
   readonly maxCallAgeSeconds: number;
+  readonly operators: {
+    readonly screening: OperatorScreening;
+    /** Telnyx's answering-machine detection mode on operator dials. */
+    readonly machineDetection: 'detect' | 'premium' | 'disabled';
+    readonly acceptTimeoutSeconds: number;
+  };
+  /** Seconds between the backstop's looks at a live session. */
+  readonly sessionCheckSeconds: number;
   /** How long session records are kept after their last write. */
   readonly retentionDays: number;
   readonly tableName: string;
@@ -94,6 +102,9 @@ export function crossFieldProblems(settings: FunctionSettings, options: CrossFie
     }
   }
   if (options.requireQueue && !settings.POLL_QUEUE_URL) problems.push('POLL_QUEUE_URL is required');
+  if (settings.OPERATOR_MACHINE_DETECTION === 'disabled' && (settings.OPERATOR_SCREENING === 'human' || settings.OPERATOR_SCREENING === 'both')) {
+    problems.push(`OPERATOR_SCREENING=${settings.OPERATOR_SCREENING} needs answering-machine detection, but OPERATOR_MACHINE_DETECTION is disabled`);
+  }
   if (settings.SENTIMENT_WINDOW_THRESHOLD < settings.SENTIMENT_THRESHOLD) {
     problems.push('SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)');
   }
@@ -147,6 +158,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     analyzerJoinTimeoutSeconds: s.ANALYZER_JOIN_TIMEOUT_SECONDS,
     operatorRingTimeoutSeconds: s.OPERATOR_RING_TIMEOUT_SECONDS,
     maxCallAgeSeconds: s.MAX_CALL_AGE_SECONDS,
+    operators: { screening: s.OPERATOR_SCREENING, machineDetection: s.OPERATOR_MACHINE_DETECTION, acceptTimeoutSeconds: s.OPERATOR_ACCEPT_TIMEOUT_SECONDS },
+    sessionCheckSeconds: s.SESSION_CHECK_SECONDS,
     retentionDays: s.RETENTION_DAYS,
     tableName: s.TABLE_NAME,
     pollQueueUrl: s.POLL_QUEUE_URL,

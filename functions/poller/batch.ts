@@ -19,7 +19,7 @@ export function createPollBatchHandler(poller: () => Promise<PollerApp>, log: Lo
       return;
     }
     const outcome = await (await poller())(message, record.messageId);
-    log.info('poll message handled', { messageId: record.messageId, kind: message.kind, sessionId: message.sessionId, outcome });
+    log.info('poll message handled', { messageId: record.messageId, kind: message.kind, sessionId: 'sessionId' in message ? message.sessionId : undefined, outcome });
   }
 
   return async function handle(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {

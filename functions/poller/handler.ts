@@ -7,7 +7,7 @@ let app: Promise<PollerApp> | undefined;
 
 /** Config and clients, once per cold start; the modules load with the first message, not at start-up. */
 async function init(): Promise<PollerApp> {
-  const [{ loadFunctionConfig }, { createPollerRuntime }] = await Promise.all([import('../shared/environment.js'), import('../../lib/app/runtime.js')]);
+  const [{ loadFunctionConfig }, { createPollerRuntime }] = await Promise.all([import('../shared/environment.js'), import('../../lib/app/poller-runtime.js')]);
   const config = await loadFunctionConfig(process.env);
   return createPollerRuntime(config, { log: logger });
 }

@@ -8,7 +8,7 @@ let app: Promise<WebhookApp> | undefined;
 async function init(): Promise<WebhookApp> {
   const [{ loadFunctionConfig }, { createWebhookRuntime }, { scorerFor }] = await Promise.all([
     import('../shared/environment.js'),
-    import('../../lib/app/runtime.js'),
+    import('../../lib/app/webhook-runtime.js'),
     import('../shared/scorer.js'),
   ]);
   const config = await loadFunctionConfig(process.env);

@@ -1,6 +1,6 @@
 import type { Transition } from '../core/call-flow.js';
 import type { CallEvent, CommandResult, Session, SessionRecord, StampedCommand } from '../core/model.js';
-import { claimsFor, decide, eventForResult, firstRecord, isSameCall } from '../core/records.js';
+import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, needsTelephony, stillMatters } from '../core/records.js';
 import { ConcurrencyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Claims, SessionRepository } from '../store/session-store.js';
@@ -20,6 +20,8 @@ export interface CallLoop {
   start(candidate: Session, event: CallEvent): Promise<ApplyOutcome | 'taken'>;
   /** Runs commands for a leg that belongs to no session. */
   runLoose(commands: readonly StampedCommand[]): Promise<void>;
+  /** Tries a command again that failed for now, if it still matters; `sessionId` absent for a leg of no session. */
+  retry(sessionId: string | undefined, command: StampedCommand, attempt: number): Promise<'ran' | 'stale'>;
 }
 
 export interface CallLoopDeps {
@@ -29,6 +31,8 @@ export interface CallLoopDeps {
   readonly transition: Transition;
   readonly log: Log;
   readonly nowMs: () => number;
+  /** Telephony commands an invocation starts after this long go to the durable retry instead. */
+  readonly commandBudgetMs: number;
 }
 
 /** Conditional-write retries before giving up (the sender redelivers later). */
@@ -88,14 +92,33 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
     throw new ConcurrencyError(`Session ${sessionId} kept changing under event ${event.id}`);
   }
 
+  /**
+   * Runs one command and says what follows: the event its answer means, or, when it failed for
+   * now (or the invocation's budget is spent), its retry through the queue.
+   */
+  async function runOne(sessionId: string | undefined, command: StampedCommand, attempt: number, deadline: number): Promise<CallEvent[]> {
+    const late = needsTelephony(command) && deps.nowMs() > deadline;
+    const result = late ? ({ kind: 'unavailable', reason: 'deferred past the invocation budget' } as const) : await executor.run(command, sessionId);
+    if (result.kind !== 'unavailable') {
+      const answer = sessionId === undefined ? undefined : eventForResult(command, result);
+      return answer ? [answer] : [];
+    }
+    const next = afterUnavailable(sessionId, command, attempt, result.reason);
+    if ('retry' in next) {
+      await executor.run(next.retry, sessionId);
+      return [];
+    }
+    log.warn('command given up after its retries', { sessionId, command: command.kind, commandId: command.commandId, reason: result.reason });
+    return next.event ? [next.event] : [];
+  }
+
   /** Runs a step's commands in order (claimed ones only under their claim); returns the events their answers mean. */
-  async function run(sessionId: string, done: Step): Promise<CallEvent[]> {
+  async function run(sessionId: string, done: Step, deadline: number): Promise<CallEvent[]> {
     const followUps: CallEvent[] = [];
     for (const command of done.commands) {
-      const keys = claimsFor(sessionId, command, done.replayOf, deps.nowMs());
+      const keys = claimsFor(sessionId, command);
       if (keys !== undefined && !(await takeAny(keys))) continue;
-      const answer = eventForResult(command, await executor.run(command, sessionId));
-      if (answer) followUps.push(answer);
+      followUps.push(...(await runOne(sessionId, command, 1, deadline)));
     }
     return followUps;
   }
@@ -106,13 +129,14 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
   }
 
   /** Runs `first`'s commands and then each answer's event through the same steps. */
-  async function drain(sessionId: string, first: Step): Promise<void> {
+  async function drain(sessionId: string, first: Step, queue: CallEvent[] = []): Promise<void> {
+    const deadline = deps.nowMs() + deps.commandBudgetMs;
     let record = first.record;
-    const queue = await run(sessionId, first);
+    queue.push(...(await run(sessionId, first, deadline)));
     for (let n = 0; n < maxFollowUps && queue.length > 0; n++) {
       const next = await step(sessionId, queue.shift()!, record);
       record = next.record;
-      queue.push(...(await run(sessionId, next)));
+      queue.push(...(await run(sessionId, next, deadline)));
     }
   }
 
@@ -140,7 +164,19 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
     },
 
     async runLoose(commands) {
-      for (const command of commands) await executor.run(command, undefined);
+      const deadline = deps.nowMs() + deps.commandBudgetMs;
+      for (const command of commands) await runOne(undefined, command, 1, deadline);
+    },
+
+    async retry(sessionId, command, attempt) {
+      const record = sessionId === undefined ? undefined : await sessions.get(sessionId);
+      if ((sessionId !== undefined && record === undefined) || !stillMatters(command, record?.session)) return 'stale';
+      const answers = await runOne(sessionId, command, attempt + 1, deps.nowMs() + deps.commandBudgetMs);
+      if (sessionId !== undefined && answers.length > 0) {
+        const [first, ...rest] = answers;
+        await drain(sessionId, await step(sessionId, first!, record), rest);
+      }
+      return 'ran';
     },
   };
 }

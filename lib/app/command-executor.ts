@@ -1,10 +1,11 @@
 import Telnyx from 'telnyx';
-import type { CommandOf, CommandResult } from '../core/model.js';
-import { TransientError } from '../errors.js';
+import type { CommandOf, CommandResult, StampedCommand } from '../core/model.js';
 import type { Log } from '../log.js';
 import type { Scheduler } from '../scheduler/poll-queue.js';
-import type { SymblClient } from '../symbl/symbl-client.js';
+import type { AnalyzerCallers } from '../store/session-store.js';
+import { SymblError, type SymblClient } from '../symbl/symbl-client.js';
 import { runTelnyxCommand, type TelnyxCommand, type TelnyxSettings } from '../telnyx/telnyx-commands.js';
+import { timeouts } from '../timeouts.js';
 import type { CommandExecutor } from './call-loop.js';
 
 export interface AnalyzerSettings {
@@ -20,33 +21,59 @@ export interface ExecutorDeps {
   readonly telnyxSettings: TelnyxSettings;
   readonly analyzer: AnalyzerSettings | undefined;
   readonly scheduler: Scheduler;
+  readonly callers: AnalyzerCallers;
   readonly log: Log;
+  /** Waits between tries; tests pass one that does not sleep. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const done: CommandResult = { kind: 'done' };
 
-/** Telnyx statuses that mean the leg or conference is gone: retrying cannot help. */
-const permanentStatuses = new Set([400, 403, 404, 422]);
+/** Statuses worth another try: Telnyx busy, rate-limited or failing; everything else 4xx is a refusal. */
+const temporaryStatuses = new Set([408, 409, 429]);
+const isTemporary = (status: number | undefined) => status === undefined || status >= 500 || temporaryStatuses.has(status);
+
+/** How long Telnyx asked us to wait (`retry-after-ms` or `retry-after`), capped. */
+function backoffMs(error: unknown, tryNumber: number): number {
+  const headers = error instanceof Telnyx.APIError ? error.headers : undefined;
+  const asked = Number(headers?.get?.('retry-after-ms') ?? Number.NaN) || Number(headers?.get?.('retry-after') ?? Number.NaN) * 1000;
+  const computed = 250 * 2 ** (tryNumber - 1);
+  return Math.min(timeouts.telnyxBackoffCapMs, Number.isFinite(asked) && asked >= 0 ? asked : computed);
+}
 
 /**
- * The one executor: Telnyx commands through the SDK, the analyzer through Symbl, timers
- * through the queue. Failures worth retrying throw TransientError, so the webhook answers
- * 5xx and Telnyx redelivers; the redelivery repeats the same command ids.
+ * The one executor: Telnyx commands through the SDK, the analyzer through Symbl, timers and
+ * retries through the queue. A command that fails for now answers `unavailable` (the call loop
+ * retries it through the queue); one Telnyx refuses answers `refused`; nothing here spins.
  */
 export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
   const { log } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   async function runTelnyx(command: TelnyxCommand, sessionId: string | undefined): Promise<CommandResult> {
-    try {
-      const result = await runTelnyxCommand(deps.telnyx, deps.telnyxSettings, command);
-      log.info('telnyx command sent', { sessionId, command: command.kind, commandId: command.commandId });
-      return result ?? done;
-    } catch (error) {
-      if (error instanceof Telnyx.APIError && error.status !== undefined && permanentStatuses.has(error.status)) {
-        log.warn('telnyx command refused', { sessionId, command: command.kind, commandId: command.commandId, status: error.status });
-        return { kind: 'refused', status: error.status };
+    for (let tryNumber = 1; ; tryNumber++) {
+      try {
+        const result = await runTelnyxCommand(deps.telnyx, deps.telnyxSettings, command);
+        log.info('telnyx command sent', { sessionId, command: command.kind, commandId: command.commandId });
+        return result ?? done;
+      } catch (error) {
+        const status = error instanceof Telnyx.APIError ? error.status : undefined;
+        if (status === 401) {
+          // A rotated or wrong key: a configuration error, not an outage. Said loudly, never retried.
+          log.error('Telnyx refused the API key (401): check TELNYX_API_KEY; the command is not retried', { sessionId, command: command.kind, commandId: command.commandId });
+          return { kind: 'refused', status };
+        }
+        if (!isTemporary(status)) {
+          log.warn('telnyx command refused', { sessionId, command: command.kind, commandId: command.commandId, status, detail: refusalDetail(error) });
+          return { kind: 'refused', status: status ?? 400 };
+        }
+        const reason = status === undefined ? (error instanceof Error ? error.name : 'network error') : `Telnyx answered ${status}`;
+        if (tryNumber >= timeouts.telnyxTries) {
+          log.warn('telnyx command failed for now', { sessionId, command: command.kind, commandId: command.commandId, reason });
+          return { kind: 'unavailable', reason };
+        }
+        await sleep(backoffMs(error, tryNumber));
       }
-      throw new TransientError(`Telnyx ${command.kind} failed`, { cause: error });
     }
   }
 
@@ -69,27 +96,48 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
     }
   }
 
+  async function stopAnalyzer(command: CommandOf<'stopAnalyzer'>, sessionId: string | undefined): Promise<CommandResult> {
+    try {
+      await deps.analyzer?.client.stop(command.connectionId);
+      return done;
+    } catch (error) {
+      log.warn('analyzer stop failed', { sessionId, error: String(error) });
+      return error instanceof SymblError && error.retryable ? { kind: 'unavailable', reason: error.message } : { kind: 'refused', status: error instanceof SymblError ? (error.status ?? 400) : 400 };
+    }
+  }
+
   return {
-    async run(command, sessionId) {
+    async run(command: StampedCommand, sessionId) {
       switch (command.kind) {
         case 'startAnalyzer':
           return startAnalyzer(command);
         case 'stopAnalyzer':
-          try {
-            await deps.analyzer?.client.stop(command.connectionId);
-          } catch (error) {
-            log.warn('analyzer stop failed', { sessionId, error: String(error) });
-          }
-          return done;
+          return stopAnalyzer(command, sessionId);
         case 'schedulePoll':
           await deps.scheduler.send({ kind: 'poll', sessionId: command.sessionId, seq: command.seq }, command.delaySeconds);
           return done;
         case 'scheduleTimeout':
           await deps.scheduler.send({ kind: 'analyzer-timeout', sessionId: command.sessionId }, command.delaySeconds);
           return done;
+        case 'scheduleWakeup':
+          await deps.scheduler.send(command.wakeup, command.delaySeconds);
+          return done;
+        case 'rememberAnalyzerCaller':
+          await deps.callers.rememberAnalyzerCaller(command.callerKey);
+          log.warn('a caller keyed a session code: it is the analyzer calling from a number missing from SYMBL_NUMBER; its next calls are taken as the analyzer', { sessionId });
+          return done;
         default:
           return runTelnyx(command, sessionId);
       }
     },
   };
+}
+
+/** Telnyx's own words for a refusal (its `errors[].title`/`detail`), short; the body is not trusted to have any shape. */
+function refusalDetail(error: unknown): string | undefined {
+  const body = error instanceof Telnyx.APIError ? (error.error as { errors?: unknown } | undefined) : undefined;
+  const first = Array.isArray(body?.errors) ? (body.errors[0] as Record<string, unknown> | undefined) : undefined;
+  const words = [first?.title, first?.detail].filter((w): w is string => typeof w === 'string').join(': ');
+  // Telnyx may quote the number it refused: mask every digit run long enough to be one.
+  return words === '' ? undefined : words.replace(/\+?\d{6,}/g, (n) => `${n.slice(0, 2)}***${n.slice(-2)}`).slice(0, 200);
 }

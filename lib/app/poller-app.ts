@@ -1,29 +1,30 @@
 import type { Utterance, Wakeup } from '../core/model.js';
 import { pollStanding } from '../core/poll-chain.js';
-import { wakeupEvent } from '../core/records.js';
+import { unidentifiedLegCommands, wakeupEvent } from '../core/records.js';
 import type { Log } from '../log.js';
 import { SourceUnavailableError, type SentimentSource } from '../sentiment/sentiment-source.js';
-import type { SessionRepository } from '../store/session-store.js';
+import type { SessionLookups, SessionRepository } from '../store/session-store.js';
 import type { ApplyOutcome, CallLoop } from './call-loop.js';
 
 export interface PollerAppDeps {
   readonly loop: CallLoop;
   readonly sessions: SessionRepository;
+  readonly lookups: SessionLookups;
   readonly source: SentimentSource | undefined;
   readonly log: Log;
 }
 
-export type PollOutcome = ApplyOutcome | 'stale' | 'source-unavailable';
+export type PollOutcome = ApplyOutcome | 'stale' | 'source-unavailable' | 'ran';
 
 /**
- * One queue message: a poll cycle or the analyzer-join timer. Throws only when a retry could
- * help (storage or queue trouble); a source outage skips the cycle and the chain goes on.
+ * One queue message: a poll cycle, a timer, a command's retry, or a look at an analyzer leg.
+ * Throws only when a retry could help (storage or queue trouble); a source outage skips the
+ * cycle and the chain goes on.
  */
 export function createPollerApp(deps: PollerAppDeps) {
   const { loop, log } = deps;
 
-  return async function handleMessage(wakeup: Wakeup, messageId: string): Promise<PollOutcome> {
-    if (wakeup.kind !== 'poll') return loop.apply(wakeup.sessionId, wakeupEvent(wakeup, messageId, []));
+  async function poll(wakeup: Extract<Wakeup, { kind: 'poll' }>, messageId: string): Promise<PollOutcome> {
     const record = await deps.sessions.get(wakeup.sessionId);
     if (!record) return 'no-session';
     const standing = pollStanding(record.session.poll, wakeup.seq, messageId);
@@ -45,6 +46,24 @@ export function createPollerApp(deps: PollerAppDeps) {
     }
     const outcome = await loop.apply(wakeup.sessionId, wakeupEvent(wakeup, messageId, heard), record);
     return unavailable && outcome === 'applied' ? 'source-unavailable' : outcome;
+  }
+
+  return async function handleMessage(wakeup: Wakeup, messageId: string): Promise<PollOutcome> {
+    switch (wakeup.kind) {
+      case 'poll':
+        return poll(wakeup, messageId);
+      case 'retry':
+        return loop.retry(wakeup.sessionId, wakeup.command, wakeup.attempt);
+      case 'leg-check': {
+        const link = await deps.lookups.findByLeg(wakeup.callControlId);
+        const commands = unidentifiedLegCommands(wakeup.callControlId, link?.sessionId);
+        if (commands.length > 0) log.warn('analyzer leg never said its session; hung up', { callControlId: wakeup.callControlId });
+        await loop.runLoose(commands);
+        return commands.length > 0 ? 'applied' : 'unchanged';
+      }
+      default:
+        return loop.apply(wakeup.sessionId, wakeupEvent(wakeup, messageId, []));
+    }
   };
 }
 

@@ -3,7 +3,7 @@ import { route, routeOutcome, type Found, type InboundEvent, type Lookup, type R
 import { AppError, BadRequestError, PayloadTooLargeError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SentimentScorer } from '../sentiment/scorer.js';
-import type { AnalyzerDigits, SessionLookups } from '../store/session-store.js';
+import type { AnalyzerCallers, AnalyzerDigits, SessionLookups } from '../store/session-store.js';
 import { verifyTelnyxSignature } from '../telnyx/signature.js';
 import { parseWebhook } from '../telnyx/webhook-events.js';
 import type { CallLoop } from './call-loop.js';
@@ -24,6 +24,7 @@ export interface WebhookAppDeps {
   readonly loop: CallLoop;
   readonly lookups: SessionLookups;
   readonly digits: AnalyzerDigits;
+  readonly callers: AnalyzerCallers;
   readonly log: Log;
   readonly nowMs: () => number;
   /** Undefined only when signature checks are explicitly turned off (local use). */
@@ -68,6 +69,8 @@ export function createWebhookApp(deps: WebhookAppDeps) {
         return { digits: await deps.digits.addAnalyzerDigit(lookup.callControlId, lookup.digit) };
       case 'score':
         return { score: deps.scorer ? deps.scorer.score(lookup.text) : 0 };
+      case 'caller':
+        return { analyzerCaller: await deps.callers.isAnalyzerCaller(lookup.callerKey) };
     }
   }
 

@@ -1,5 +1,7 @@
+import { sessionCodePattern } from './analyzer-code.js';
 import { byTime, evaluatePolicy, isPromptEcho } from './escalation-policy.js';
 import type {
+  AttemptOutcome,
   CallEvent,
   CallFlowSettings,
   Command,
@@ -8,6 +10,7 @@ import type {
   EscalationReason,
   LegTag,
   OperatorAttempt,
+  OperatorLegRef,
   SentimentSourceName,
   Session,
   Utterance,
@@ -17,8 +20,16 @@ import { operatorBriefing, prompts } from './prompts.js';
 
 /** Utterances kept on the session: enough for any window or streak rule. */
 const keptUtterances = 50;
-/** Utterance ids remembered for de-duplication (the analyzer has no "since" parameter). */
-const keptUtteranceIds = 500;
+/**
+ * What the analyzer says is remembered by time, not by count: anything dated this far behind
+ * the newest utterance heard counts as heard already (the analyzer has no "since" parameter and
+ * returns the whole conversation every time), and ids are kept only inside this window.
+ */
+export const lateUtteranceWindowMs = 5 * 60_000;
+/** Keys of the customer's leg remembered, enough to recognise a session code (ten digits and `#`). */
+const keptKeys = 12;
+/** A session code keyed with no gap longer than this is a machine sending it, not a caller pressing keys. */
+const codeKeyGapMs = 3000;
 
 export interface NewSession {
   readonly id: string;
@@ -26,6 +37,7 @@ export interface NewSession {
   readonly fromMasked: string;
   readonly conferenceNamePrefix: string;
   readonly source: SentimentSourceName;
+  readonly callerKey?: string;
 }
 
 /** A session as it is before its first event. */
@@ -36,19 +48,34 @@ export function newSession(init: NewSession, nowMs: number): Session {
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     status: 'active',
-    customer: { callControlId: init.customerCallControlId, fromMasked: init.fromMasked, answered: false, joined: false, hungUp: false },
+    customer: {
+      callControlId: init.customerCallControlId,
+      fromMasked: init.fromMasked,
+      answered: false,
+      joined: false,
+      hungUp: false,
+      ...(init.callerKey !== undefined ? { callerKey: init.callerKey } : {}),
+    },
     conference: { name: `${init.conferenceNamePrefix}-${init.id}`, ended: false },
     analyzer: { source: init.source, status: 'none' },
     menu: { status: 'waiting', misses: 0 },
     poll: { active: false, seq: 0 },
     utterances: [],
-    seenUtteranceIds: [],
+    heard: { newestAtMs: 0, recent: [] },
   };
 }
 
 /** The DTMF string the analyzer dials after connecting: pauses, the session id, then `#`. */
 export function analyzerDtmf(sessionId: string): string {
   return `,,${sessionId}#`;
+}
+
+/** An operator leg's hangup cause, as the attempt's outcome (while it was still ringing). */
+function ringOutcome(cause: string): AttemptOutcome {
+  if (cause === 'user_busy') return 'busy';
+  if (cause === 'call_rejected') return 'declined';
+  if (cause === 'originator_cancel') return 'cancelled';
+  return 'no-answer';
 }
 
 /**
@@ -85,9 +112,9 @@ class Flow {
   }
 
   apply(event: CallEvent): void {
-    if ((event.type === 'call.answered' || event.type === 'call.hangup' || event.type === 'operator.initiated') && event.operator) {
+    if ((event.type === 'call.answered' || event.type === 'call.hangup' || event.type === 'operator.initiated' || event.type === 'operator.machine') && event.operator) {
       // Operator webhooks may overtake the dial's own bookkeeping: bind the leg on whichever comes first.
-      this.bindOperator(event.callControlId, event.operator.attempt, event.operator.round);
+      this.bindOperator(event.callControlId, event.operator);
     }
     const s = this.state;
     switch (event.type) {
@@ -99,25 +126,29 @@ class Flow {
       case 'call.hangup':
         return this.onHangup(event.callControlId, event.cause, event.occurredAtMs);
       case 'call.dtmf':
-        // A 1 always means "an operator, please", inside a menu too: the gather may never see
-        // the key (its command not yet run, or pressed between a timeout and the re-prompt).
-        // The escalation is claimed once, so the gather's own end then changes nothing.
-        if (event.callControlId === s.customer.callControlId && event.digit === '1') {
-          return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, true, event.occurredAtMs);
-        }
-        return;
+        if (event.callControlId === s.customer.callControlId) return this.onCustomerKey(event.digit, event.occurredAtMs);
+        return this.onOperatorKeys(event.callControlId, event.digit, undefined);
       case 'gather.ended':
-        if (event.callControlId !== s.customer.callControlId) return;
-        return this.onMenuEnded(event.digits, event.status, event.occurredAtMs);
+        if (event.callControlId === s.customer.callControlId) return this.onMenuEnded(event.digits, event.status, event.occurredAtMs);
+        return this.onOperatorKeys(event.callControlId, event.digits, event.status);
       case 'operator.initiated':
         return;
+      case 'operator.machine':
+        return this.onOperatorMachine(event.callControlId, event.result);
+      case 'operator.refused':
+        return this.onOperatorRefused(event.operator, event.reason);
+      case 'operator.accept-timeout': {
+        const index = this.attemptOf(event.operator);
+        if (index === undefined || this.state.escalation!.attempts[index]!.status !== 'screening') return;
+        return this.failAttempt(index, 'no-answer', 'not accepted in time', true, undefined);
+      }
       case 'conference.created':
         if (event.callControlId !== s.customer.callControlId) return;
         return this.learnConference(event.conferenceId);
       case 'participant.joined':
         return this.onParticipantJoined(event.conferenceId, event.callControlId);
       case 'participant.left':
-        return;
+        return this.onParticipantLeft(event.conferenceId, event.callControlId);
       case 'conference.ended':
         // After the session's end this is our own endConference coming back: nothing to record.
         if (!this.live || (s.conference.id !== undefined && event.conferenceId !== s.conference.id)) return;
@@ -126,11 +157,15 @@ class Flow {
         return;
       case 'analyzer.identified':
         return this.onAnalyzerIdentified(event.callControlId);
-      case 'analyzer.started':
-        if (s.analyzer.status !== 'requested') return;
-        this.set({ analyzer: { ...s.analyzer, status: 'started', connectionId: event.connectionId, conversationId: event.conversationId } });
+      case 'analyzer.started': {
+        // Its leg may have joined before the start's answer was heard: it is polled from now on.
+        const joinedFirst = s.analyzer.status === 'joined' && s.analyzer.connectionId === undefined;
+        if (s.analyzer.status !== 'requested' && !joinedFirst) return;
+        this.set({ analyzer: { ...s.analyzer, status: joinedFirst ? 'joined' : 'started', connectionId: event.connectionId, conversationId: event.conversationId } });
         if (s.status === 'ended') this.emit({ kind: 'stopAnalyzer', connectionId: event.connectionId });
+        else if (joinedFirst) this.startPolling();
         return;
+      }
       case 'analyzer.failed':
         if (s.analyzer.status === 'failed' || s.analyzer.status === 'stopped') return;
         this.set({ analyzer: { ...s.analyzer, status: 'failed', failure: event.reason } });
@@ -138,9 +173,16 @@ class Flow {
       case 'analyzer.timeout':
         return this.startMenuIfReady(true);
       case 'utterances.heard':
-        // client_state routed a transcript here; the stored customer leg decides whether it counts.
+        // The tag routed a transcript here; the stored customer leg decides whether it counts.
         if (event.callControlId !== undefined && event.callControlId !== s.customer.callControlId) return;
         return this.onUtterances(event.utterances, event.poll);
+      case 'session.check':
+        return this.onCheck();
+      case 'customer.status':
+        if (!event.alive && this.live) this.endSession('the customer’s leg is gone', false);
+        return;
+      case 'prompt.refused':
+        return this.onPromptRefused(event.prompt, event.text);
       default: {
         const unhandled: never = event;
         throw new Error(`Unhandled event ${(unhandled as CallEvent).type}`);
@@ -164,6 +206,12 @@ class Flow {
     return this.state.status === 'active';
   }
 
+  private get viaConference(): boolean {
+    return this.state.promptPath === 'conference' && this.state.conference.id !== undefined;
+  }
+
+  // ---------------------------------------------------------------- the customer's leg
+
   private onCustomerIncoming(callControlId: string): void {
     const s = this.state;
     // Only a session's very first event answers; the session is created for it.
@@ -174,6 +222,8 @@ class Flow {
       this.set({ analyzer: { ...s.analyzer, status: 'requested' } });
       this.emit({ kind: 'startAnalyzer', sessionId: s.id, dtmf: analyzerDtmf(s.id) });
     }
+    // The backstop: a session whose hangup never arrives is still closed.
+    this.emit({ kind: 'scheduleWakeup', wakeup: { kind: 'check', sessionId: s.id }, delaySeconds: this.settings.sessionCheckSeconds });
   }
 
   private onCustomerAnswered(): void {
@@ -183,12 +233,46 @@ class Flow {
     this.emit({ kind: 'createConference', callControlId: s.customer.callControlId, name: s.conference.name, tag: this.customerTag });
   }
 
+  /** A key on the customer's leg: 1 asks for an operator (inside a menu too); a session code means no customer at all. */
+  private onCustomerKey(digit: string, occurredAtMs: number | undefined): void {
+    const s = this.state;
+    if (!this.live) return;
+    if (s.analyzer.source === 'symbl') {
+      // Only where an analyzer calls in can one pose as a customer.
+      const keys = [...(s.customer.keys ?? []), { digit, atMs: occurredAtMs ?? this.nowMs }].sort((a, b) => a.atMs - b.atMs).slice(-keptKeys);
+      this.set({ customer: { ...s.customer, keys } });
+      if (this.keyedSessionCode(keys)) return this.onAnalyzerPosingAsCustomer();
+    }
+    // A 1 always means "an operator, please", inside a menu too: the gather may never see the
+    // key (its command not yet run, or pressed between a timeout and the re-prompt). The
+    // escalation is claimed once, so the gather's own end then changes nothing.
+    if (digit === '1') return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, true, occurredAtMs);
+    // With the menu spoken into the conference there is no gather: the keys answer it directly.
+    if (digit === '2' && this.state.promptPath === 'conference' && this.state.menu.status === 'playing') this.playMenu(prompts.menu, 0);
+  }
+
+  /** Ten digits and `#`, keyed at a machine's pace: the analyzer calling from a number not configured as its own. */
+  private keyedSessionCode(keys: readonly { digit: string; atMs: number }[]): boolean {
+    const tail = keys.slice(-11);
+    if (tail.length < 11 || tail[10]!.digit !== '#') return false;
+    if (!sessionCodePattern.test(tail.slice(0, 10).map((k) => k.digit).join(''))) return false;
+    return tail.every((key, i) => i === 0 || key.atMs - tail[i - 1]!.atMs <= codeKeyGapMs);
+  }
+
+  private onAnalyzerPosingAsCustomer(): void {
+    const callerKey = this.state.customer.callerKey;
+    if (callerKey !== undefined) this.emit({ kind: 'rememberAnalyzerCaller', callerKey });
+    this.endSession('not a customer: the leg keyed a session code (an analyzer calling from a number missing from SYMBL_NUMBER)', true);
+  }
+
+  // ---------------------------------------------------------------- conference, analyzer, menu
+
   private learnConference(conferenceId: string): void {
     const s = this.state;
     if (s.conference.id !== undefined) return;
     this.set({ conference: { ...s.conference, id: conferenceId } });
     // The analyzer may have been identified before the conference existed.
-    if (s.analyzer.callControlId !== undefined && !s.analyzer.legHungUp && s.analyzer.status !== 'joined' && this.live) {
+    if (s.analyzer.callControlId !== undefined && !s.analyzer.legHungUp && s.analyzer.status !== 'joined' && s.analyzer.status !== 'failed' && this.live) {
       this.emit({ kind: 'joinConference', conferenceId, callControlId: s.analyzer.callControlId, mute: true });
     }
     if (s.escalation?.status === 'waiting-for-conference' && this.live) this.dialAttempt(0);
@@ -211,47 +295,47 @@ class Flow {
       return;
     }
     if (callControlId === s.analyzer.callControlId) {
-      if (s.analyzer.status === 'joined') return;
+      if (s.analyzer.status === 'joined' || s.analyzer.status === 'failed') return;
       this.set({ analyzer: { ...s.analyzer, status: 'joined' } });
       if (!this.live) return;
       this.startPolling();
       return this.startMenuIfReady(false);
     }
-    // Only our dials join our conference, one operator at a time: a leg not known yet is the one
-    // ringing now, whose dial answer and own webhooks are still on the way.
-    const unbound = s.escalation?.attempts.findIndex((a) => a.status === 'ringing' && a.callControlId === undefined) ?? -1;
-    if (this.findAttempt(callControlId) === undefined && unbound >= 0 && s.conference.id === conferenceId) {
-      this.bindOperator(callControlId, unbound, s.escalation!.round);
-    }
-    const attempt = this.findAttempt(callControlId);
-    const escalation = this.state.escalation;
-    if (attempt !== undefined && escalation && !escalation.briefed && s.conference.id !== undefined) {
-      this.set({ escalation: { ...escalation, briefed: true } });
-      this.emit({
-        kind: 'whisper',
-        conferenceId: s.conference.id,
-        callControlIds: [callControlId],
-        text: operatorBriefing(escalation.reason.detail),
-      });
-    }
+    const index = this.findAttempt(callControlId);
+    const escalation = s.escalation;
+    if (index === undefined || escalation === undefined) return;
+    const attempt = escalation.attempts[index]!;
+    if (attempt.status !== 'joining' && attempt.status !== 'screening') return;
+    const attempts = [...escalation.attempts];
+    attempts[index] = { ...attempt, status: 'connected', outcome: 'answered' };
+    this.set({ escalation: { ...escalation, attempts, status: 'connected', connectedAtMs: this.nowMs } });
+    if (!this.live) this.emit({ kind: 'hangup', callControlId });
+  }
+
+  private onParticipantLeft(conferenceId: string, callControlId: string): void {
+    const s = this.state;
+    if (!this.live || (s.conference.id !== undefined && s.conference.id !== conferenceId)) return;
+    const index = this.findAttempt(callControlId);
+    if (index !== undefined && s.escalation?.attempts[index]?.status === 'connected') this.operatorLeft(index, 'left the conference', undefined, true);
   }
 
   private onAnalyzerIdentified(callControlId: string): void {
     const s = this.state;
-    // Only a session that asked for an analyzer takes one (the role came from client_state).
+    // Only a session that asked for an analyzer takes one (the role came from the tag).
     if (s.analyzer.status === 'none') return;
     if (s.analyzer.callControlId !== undefined) {
       // A later sign from the same leg (its gather, another digit) while it is not in the
       // conference yet: the first join may have been lost with a delivery no one retries, so ask
       // again. Telnyx refuses a join for a leg already in (the executor logs and moves on).
-      const stillOutside = s.analyzer.callControlId === callControlId && s.analyzer.status !== 'joined' && !s.analyzer.legHungUp;
+      const stillOutside = s.analyzer.callControlId === callControlId && s.analyzer.status !== 'joined' && s.analyzer.status !== 'failed' && !s.analyzer.legHungUp;
       if (stillOutside && this.live && s.conference.id !== undefined) {
         this.emit({ kind: 'joinConference', conferenceId: s.conference.id, callControlId, mute: true });
       }
       return;
     }
     this.set({ analyzer: { ...s.analyzer, callControlId } });
-    if (!this.live) {
+    // After the end, or when its start failed (no conversation to read, no connection to stop): not joined.
+    if (!this.live || s.analyzer.status === 'failed') {
       this.emit({ kind: 'hangup', callControlId });
       return;
     }
@@ -262,7 +346,7 @@ class Flow {
 
   private startPolling(): void {
     const s = this.state;
-    if (s.poll.active || s.escalation !== undefined || s.analyzer.source !== 'symbl') return;
+    if (s.poll.active || s.escalation !== undefined || s.analyzer.source !== 'symbl' || s.analyzer.conversationId === undefined) return;
     this.set({ poll: { active: true, seq: s.poll.seq } });
     this.emit({ kind: 'schedulePoll', sessionId: s.id, seq: s.poll.seq, delaySeconds: this.settings.pollIntervalSeconds });
   }
@@ -271,7 +355,7 @@ class Flow {
   private startMenuIfReady(analyzerSettled: boolean): void {
     const s = this.state;
     if (!this.live || s.menu.status !== 'waiting' || !s.customer.joined) return;
-    if (s.escalation !== undefined && s.escalation.status !== 'failed') return;
+    if (s.escalation !== undefined && s.escalation.status !== 'failed' && s.escalation.status !== 'left') return;
     if (!analyzerSettled && s.analyzer.status !== 'joined') return;
     this.playMenu(prompts.menu, 0);
   }
@@ -279,10 +363,33 @@ class Flow {
   private playMenu(text: string, misses: number): void {
     const s = this.state;
     this.set({ menu: { status: 'playing', misses } });
+    if (this.viaConference) {
+      this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id!, callControlIds: [s.customer.callControlId], text });
+      return;
+    }
     this.emit({ kind: 'playMenu', callControlId: s.customer.callControlId, text, tag: this.customerTag });
   }
 
-  /** A keypress from before the last round failed is a late copy: it belongs to an earlier menu. */
+  /** Says something to the customer, by whichever path reaches them. */
+  private say(text: string): void {
+    const s = this.state;
+    if (this.viaConference) {
+      this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id!, callControlIds: [s.customer.callControlId], text });
+      return;
+    }
+    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text, tag: this.customerTag });
+  }
+
+  /** Telnyx refused a call-level prompt on the customer's leg: from now on prompts go through the conference. */
+  private onPromptRefused(_prompt: 'playMenu' | 'speak', text: string): void {
+    const s = this.state;
+    if (!this.live || s.promptPath === 'conference' || s.conference.id === undefined) return;
+    this.set({ promptPath: 'conference' });
+    // The menu stays `playing`: with no gather on this path, the customer's keys answer it directly.
+    this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id, callControlIds: [s.customer.callControlId], text });
+  }
+
+  /** A keypress from before the last round ended is a late copy: it belongs to an earlier menu. */
   private beforeLastFailure(occurredAtMs: number | undefined): boolean {
     const failedAtMs = this.state.escalation?.failedAtMs;
     return occurredAtMs !== undefined && failedAtMs !== undefined && occurredAtMs < failedAtMs;
@@ -303,18 +410,22 @@ class Flow {
     const misses = s.menu.misses + 1;
     if (misses < this.settings.maxMenuMisses) return this.playMenu(prompts.menuRetry, misses);
     this.set({ menu: { status: 'fallback', misses } });
-    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.fallback, tag: this.customerTag });
+    this.say(prompts.fallback);
   }
 
+  // ---------------------------------------------------------------- escalation and operators
+
   /**
-   * The one place an escalation is claimed. A session escalates once; only after every
-   * operator failed may the customer ask again (by keypad), which starts a new round.
+   * The one place an escalation is claimed. A session escalates once; only after a round ended
+   * (every operator failed, or the connected one left) may the customer ask again (by keypad),
+   * which starts a new round.
    */
   private escalate(reason: EscalationReason, stopMenu: boolean, occurredAtMs?: number): void {
     const s = this.state;
     // A keypress shows the customer's call is up, even when its call.answered is still on the way.
     if (!this.live || (!s.customer.answered && reason.rule !== 'dtmf')) return;
-    if (s.escalation !== undefined && !(s.escalation.status === 'failed' && reason.rule === 'dtmf')) return;
+    const roundOver = s.escalation?.status === 'failed' || s.escalation?.status === 'left';
+    if (s.escalation !== undefined && !(roundOver && reason.rule === 'dtmf')) return;
     if (this.beforeLastFailure(occurredAtMs)) return;
     if (this.settings.transferNumbers.length === 0) return;
     const round = s.escalation === undefined ? 0 : s.escalation.round + 1;
@@ -327,14 +438,15 @@ class Flow {
       briefed: false,
     };
     this.set({ escalation, poll: { ...s.poll, active: false } });
-    if (stopMenu && s.menu.status === 'playing') {
+    if (stopMenu && s.menu.status === 'playing' && s.promptPath !== 'conference') {
       this.emit({ kind: 'stopGather', callControlId: s.customer.callControlId });
-      this.set({ menu: { ...this.state.menu, status: 'paused' } });
     }
-    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.connecting, tag: this.customerTag });
+    if (s.menu.status === 'playing') this.set({ menu: { ...this.state.menu, status: 'paused' } });
+    this.say(prompts.connecting);
     if (s.conference.id !== undefined) this.dialAttempt(0);
   }
 
+  /** Dials one operator number on a leg of its own: it joins the customer only once a person is known to be there. */
   private dialAttempt(index: number): void {
     const s = this.state;
     const escalation = s.escalation;
@@ -346,10 +458,10 @@ class Flow {
     this.emit({
       kind: 'dialOperator',
       to,
-      conferenceId: s.conference.id,
       tag: { sessionId: s.id, role: 'operator', attempt: index, round: escalation.round },
       timeoutSecs: this.settings.operatorRingTimeoutSeconds,
       operator: { attempt: index, round: escalation.round },
+      detectMachine: this.settings.detectMachines,
     });
   }
 
@@ -358,32 +470,154 @@ class Flow {
     return index >= 0 ? index : undefined;
   }
 
-  private bindOperator(callControlId: string, attempt: number, round: number): void {
+  /** The attempt a reference names, in the current round only. */
+  private attemptOf(ref: OperatorLegRef): number | undefined {
     const escalation = this.state.escalation;
-    const current = escalation?.attempts[attempt];
-    if (escalation === undefined || escalation.round !== round || current === undefined || current.callControlId !== undefined) return;
-    const attempts = [...escalation.attempts];
-    attempts[attempt] = { ...current, callControlId };
-    this.set({ escalation: { ...escalation, attempts } });
-    // The customer left while this operator's phone started ringing.
-    if (!this.live && current.status === 'ringing') this.emit({ kind: 'hangup', callControlId });
+    if (escalation === undefined || escalation.round !== ref.round || escalation.attempts[ref.attempt] === undefined) return undefined;
+    return ref.attempt;
   }
 
+  private bindOperator(callControlId: string, ref: OperatorLegRef): void {
+    const escalation = this.state.escalation;
+    const index = this.attemptOf(ref);
+    const current = index === undefined ? undefined : escalation?.attempts[index];
+    if (escalation === undefined || index === undefined || current === undefined || current.callControlId !== undefined) return;
+    const attempts = [...escalation.attempts];
+    attempts[index] = { ...current, callControlId };
+    this.set({ escalation: { ...escalation, attempts } });
+    // The customer left, or the attempt already ended (refused while its leg was placed after all): release the leg.
+    if ((!this.live && current.status === 'ringing') || current.status === 'failed') this.emit({ kind: 'hangup', callControlId });
+  }
+
+  private updateAttempt(index: number, patch: Partial<OperatorAttempt>): OperatorAttempt {
+    const escalation = this.state.escalation!;
+    const attempts = [...escalation.attempts];
+    const next = { ...attempts[index]!, ...patch };
+    attempts[index] = next;
+    this.set({ escalation: { ...escalation, attempts } });
+    return next;
+  }
+
+  /** An operator picked up: brief them on their own leg, and give them a while to take the call. */
   private onOperatorAnswered(callControlId: string): void {
     const escalation = this.state.escalation;
     const index = this.findAttempt(callControlId);
     if (escalation === undefined || index === undefined) return;
-    const attempt = escalation.attempts[index]!;
-    if (attempt.status !== 'ringing') return;
-    const attempts = [...escalation.attempts];
-    attempts[index] = { ...attempt, status: 'answered' };
-    this.set({ escalation: { ...escalation, attempts, status: 'connected', connectedAtMs: this.nowMs } });
-    if (!this.live) this.emit({ kind: 'hangup', callControlId });
+    if (escalation.attempts[index]!.status !== 'ringing') return;
+    if (!this.live) {
+      this.emit({ kind: 'hangup', callControlId });
+      return;
+    }
+    this.updateAttempt(index, { status: 'screening' });
+    this.set({ escalation: { ...this.state.escalation!, briefed: true } });
+    this.emit({
+      kind: 'briefOperator',
+      callControlId,
+      text: operatorBriefing(escalation.reason.detail),
+      tag: { sessionId: this.state.id, role: 'operator', attempt: index, round: escalation.round },
+    });
+    this.emit({
+      kind: 'scheduleWakeup',
+      wakeup: { kind: 'accept-timeout', sessionId: this.state.id, round: escalation.round, attempt: index },
+      delaySeconds: this.settings.operatorAcceptTimeoutSeconds,
+    });
+  }
+
+  private onOperatorMachine(callControlId: string, result: 'human' | 'machine' | 'not_sure'): void {
+    const index = this.findAttempt(callControlId);
+    const attempt = index === undefined ? undefined : this.state.escalation?.attempts[index];
+    if (index === undefined || attempt === undefined || (attempt.status !== 'ringing' && attempt.status !== 'screening') || !this.live) return;
+    if (result === 'machine') return this.failAttempt(index, 'voicemail', 'an answering machine picked up', true, undefined);
+    this.updateAttempt(index, { machine: result });
+    this.settleScreening(index);
+  }
+
+  /** Keys on an operator's leg while being screened: 1 takes the call, 2 declines it; a gather's end also means the briefing was heard. */
+  private onOperatorKeys(callControlId: string, digits: string, gatherStatus: string | undefined): void {
+    const index = this.findAttempt(callControlId);
+    const attempt = index === undefined ? undefined : this.state.escalation?.attempts[index];
+    if (index === undefined || attempt === undefined || attempt.status !== 'screening' || !this.live) return;
+    const gathered = gatherStatus !== undefined;
+    const pressed = gathered ? (gatherStatus === 'valid' ? digits : '') : digits;
+    if (pressed === '2') return this.failAttempt(index, 'declined', 'the operator declined', true, undefined);
+    this.updateAttempt(index, { ...(pressed === '1' ? { accepted: true } : {}), ...(gathered ? { briefingDone: true } : {}) });
+    this.settleScreening(index);
+  }
+
+  /** Whether the configured sign of a person is there. */
+  private personKnown(accepted: boolean, human: boolean, briefed: boolean): boolean {
+    switch (this.settings.operatorScreening) {
+      case 'either':
+        return accepted || (human && briefed);
+      case 'human':
+        return human && (briefed || accepted);
+      case 'keypress':
+        return accepted;
+      case 'both':
+        return accepted && human;
+    }
+  }
+
+  /**
+   * A screened leg joins the customer once a person is known to be there; it is released as soon
+   * as nothing that could still come (a keypress while the briefing plays, machine detection's
+   * verdict) would make it so.
+   */
+  private settleScreening(index: number): void {
+    const attempt = this.state.escalation!.attempts[index]!;
+    if (attempt.status !== 'screening' || attempt.callControlId === undefined) return;
+    const human = attempt.machine === 'human';
+    const accepted = attempt.accepted === true;
+    const briefed = attempt.briefingDone === true;
+    const conferenceId = this.state.conference.id;
+    if (this.personKnown(accepted, human, briefed) && conferenceId !== undefined) {
+      this.updateAttempt(index, { status: 'joining' });
+      if (!briefed) this.emit({ kind: 'stopGather', callControlId: attempt.callControlId });
+      this.emit({ kind: 'joinConference', conferenceId, callControlId: attempt.callControlId, mute: false });
+      return;
+    }
+    const mayStillAccept = accepted || !briefed;
+    const mayStillBeHuman = human || (this.settings.detectMachines && attempt.machine === undefined);
+    if (!this.personKnown(mayStillAccept, mayStillBeHuman, true)) this.failAttempt(index, 'no-answer', 'the operator did not take the call', true, undefined);
+  }
+
+  private onOperatorRefused(ref: OperatorLegRef, reason: string): void {
+    const index = this.attemptOf(ref);
+    const attempt = index === undefined ? undefined : this.state.escalation?.attempts[index];
+    if (index === undefined || attempt === undefined || attempt.status !== 'ringing' || attempt.callControlId !== undefined || !this.live) return;
+    this.failAttempt(index, 'refused', reason, false, undefined);
+  }
+
+  /** Ends one attempt (releasing its leg when asked) and moves on: the next number, or the end of the round. */
+  private failAttempt(index: number, outcome: AttemptOutcome, cause: string, release: boolean, occurredAtMs: number | undefined): void {
+    const attempt = this.updateAttempt(index, { status: 'failed', outcome, endedCause: cause });
+    if (release && attempt.callControlId !== undefined) this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
+    if (!this.live) return;
+    if (index + 1 < this.settings.transferNumbers.length) {
+      this.say(prompts.stillTrying);
+      return this.dialAttempt(index + 1);
+    }
+    // Every operator failed: apologise and offer the menu again.
+    this.set({ escalation: { ...this.state.escalation!, status: 'failed', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
+    this.say(prompts.noOperator);
+    this.playMenu(prompts.menu, 0);
+  }
+
+  /** The connected operator left while the customer is still there: tell them, and offer the menu again. */
+  private operatorLeft(index: number, cause: string, occurredAtMs: number | undefined, release: boolean): void {
+    const attempt = this.updateAttempt(index, { status: 'failed', outcome: 'left', endedCause: cause });
+    if (release && attempt.callControlId !== undefined) this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
+    this.set({ escalation: { ...this.state.escalation!, status: 'left', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
+    this.say(prompts.operatorLeft);
+    this.playMenu(prompts.menu, 0);
   }
 
   private onHangup(callControlId: string, cause: string, occurredAtMs: number | undefined): void {
     const s = this.state;
-    if (callControlId === s.customer.callControlId) return this.endSession(cause);
+    if (callControlId === s.customer.callControlId) {
+      if (s.customer.hungUp) return;
+      return this.endSession(`customer hung up (${cause})`, false);
+    }
     if (callControlId === s.analyzer.callControlId) {
       // Once the session ended, the analyzer's leg going is the cleanup we asked for.
       if (s.analyzer.legHungUp || !this.live) return;
@@ -391,37 +625,28 @@ class Flow {
       return;
     }
     const index = this.findAttempt(callControlId);
-    const escalation = s.escalation;
+    const attempt = index === undefined ? undefined : s.escalation?.attempts[index];
     // After the end, operator legs going away is the cleanup we asked for.
-    if (index === undefined || escalation === undefined || !this.live) return;
-    const attempt = escalation.attempts[index]!;
-    if (attempt.status === 'failed') return;
-    const attempts = [...escalation.attempts];
-    if (attempt.status === 'answered') {
-      attempts[index] = { ...attempt, status: 'failed', endedCause: cause };
-      this.set({ escalation: { ...escalation, attempts } });
-      return;
-    }
-    attempts[index] = { ...attempt, status: 'failed', endedCause: cause };
-    this.set({ escalation: { ...escalation, attempts } });
-    if (!this.live) return;
-    if (index + 1 < this.settings.transferNumbers.length) return this.dialAttempt(index + 1);
-    // Every operator failed: apologise and offer the menu again.
-    this.set({ escalation: { ...this.state.escalation!, status: 'failed', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
-    this.emit({ kind: 'speak', callControlId: s.customer.callControlId, text: prompts.noOperator, tag: this.customerTag });
-    this.playMenu(prompts.menu, 0);
+    if (index === undefined || attempt === undefined || attempt.status === 'failed' || !this.live) return;
+    if (attempt.status === 'connected') return this.operatorLeft(index, cause, occurredAtMs, false);
+    const outcome = attempt.status === 'ringing' ? ringOutcome(cause) : 'declined';
+    this.failAttempt(index, outcome, cause, false, occurredAtMs);
   }
 
-  private endSession(cause: string): void {
+  // ---------------------------------------------------------------- the end, and the backstop
+
+  /** Ends the session and releases everything it holds; `hangUpCustomer` when we end it, not the customer. */
+  private endSession(reason: string, hangUpCustomer: boolean): void {
     const s = this.state;
-    if (s.customer.hungUp) return;
+    if (!this.live) return;
     this.set({
       status: 'ended',
-      customer: { ...s.customer, hungUp: true },
+      customer: { ...s.customer, hungUp: s.customer.hungUp || !hangUpCustomer },
       endedAtMs: this.nowMs,
-      endReason: `customer hung up (${cause})`,
+      endReason: reason,
       poll: { ...s.poll, active: false },
     });
+    if (hangUpCustomer) this.emit({ kind: 'hangup', callControlId: s.customer.callControlId });
     if (s.conference.id !== undefined && !s.conference.ended) this.emit({ kind: 'endConference', conferenceId: s.conference.id });
     if (s.analyzer.connectionId !== undefined && s.analyzer.status !== 'stopped') {
       this.emit({ kind: 'stopAnalyzer', connectionId: s.analyzer.connectionId });
@@ -432,15 +657,36 @@ class Flow {
     }
   }
 
+  /** The backstop's look: too old, ends it; quiet for a whole interval, asks Telnyx whether the customer is still there. */
+  private onCheck(): void {
+    const s = this.state;
+    if (!this.live) return;
+    if (this.nowMs - s.createdAtMs >= this.settings.maxCallAgeSeconds * 1000) {
+      return this.endSession('the call outlived MAX_CALL_AGE_SECONDS', true);
+    }
+    if (this.nowMs - s.updatedAtMs >= this.settings.sessionCheckSeconds * 1000) this.emit({ kind: 'checkCall', callControlId: s.customer.callControlId });
+    this.emit({ kind: 'scheduleWakeup', wakeup: { kind: 'check', sessionId: s.id }, delaySeconds: this.settings.sessionCheckSeconds });
+  }
+
+  // ---------------------------------------------------------------- what the customer says
+
   private onUtterances(heard: readonly Utterance[], poll: { seq: number; messageId: string } | undefined): void {
     const s = this.state;
     if (poll !== undefined && !this.advancePoll(poll)) return;
-    const seen = new Set(s.seenUtteranceIds);
-    const fresh = heard.filter((u) => !seen.has(u.id)).sort(byTime);
+    const floor = s.heard.newestAtMs - lateUtteranceWindowMs;
+    const known = new Set(s.heard.recent.map((r) => r.id));
+    const fresh: Utterance[] = [];
+    for (const u of [...heard].sort(byTime)) {
+      if (known.has(u.id) || u.atMs <= floor) continue;
+      known.add(u.id);
+      fresh.push(u);
+    }
     const customerSpeech = fresh.filter((u) => !isPromptEcho(u.text));
     if (fresh.length > 0) {
+      const newestAtMs = Math.max(s.heard.newestAtMs, ...fresh.map((u) => u.atMs));
+      const recent = [...s.heard.recent, ...fresh.map((u) => ({ id: u.id, atMs: u.atMs }))].filter((r) => r.atMs > newestAtMs - lateUtteranceWindowMs);
       this.set({
-        seenUtteranceIds: [...s.seenUtteranceIds, ...fresh.map((u) => u.id)].slice(-keptUtteranceIds),
+        heard: { newestAtMs, recent },
         utterances: [...s.utterances, ...customerSpeech].sort(byTime).slice(-keptUtterances),
       });
     }

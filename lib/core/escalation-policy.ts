@@ -52,7 +52,8 @@ export function byTime(a: Utterance, b: Utterance): number {
 }
 
 /**
- * Evaluates fresh utterances in time order against what came before. Rules, in the order a
+ * Evaluates fresh utterances in time order against what came before, each as of when it was
+ * said (an utterance heard late is placed in time, not at the end). Rules, in the order a
  * person would want them: an explicit request for a human; one utterance at or below the
  * threshold (the original rule); the rolling mean of the last N at or below the window
  * threshold; K negative utterances in a row. The first that fires wins.
@@ -64,7 +65,10 @@ export function evaluatePolicy(
 ): PolicyDecision {
   const seen = [...history].sort(byTime);
   for (const utterance of [...fresh].sort(byTime)) {
-    seen.push(utterance);
+    // In the order things were said, and as of when this was said: one heard late takes its place in time.
+    const at = seen.findIndex((u) => byTime(u, utterance) > 0);
+    seen.splice(at === -1 ? seen.length : at, 0, utterance);
+    const said = seen.slice(0, (at === -1 ? seen.length - 1 : at) + 1);
     const quoted = `"${utterance.text}"`;
     if (asksForHuman(utterance.text)) {
       return {
@@ -85,7 +89,7 @@ export function evaluatePolicy(
         },
       };
     }
-    const window = seen.slice(-config.windowSize);
+    const window = said.slice(-config.windowSize);
     if (window.length === config.windowSize) {
       const mean = window.reduce((sum, u) => sum + u.score, 0) / window.length;
       if (mean <= config.windowThreshold) {
@@ -101,7 +105,7 @@ export function evaluatePolicy(
         };
       }
     }
-    const streak = seen.slice(-config.streakLength);
+    const streak = said.slice(-config.streakLength);
     if (streak.length === config.streakLength && streak.every((u) => u.score <= config.negativeBelow)) {
       return {
         escalate: true,

@@ -54,12 +54,31 @@ export interface EscalationReason {
   readonly score?: number;
 }
 
+/**
+ * One operator number tried in a round. `ringing` (dialed, on its own leg), `screening`
+ * (answered, being briefed and asked to press 1), `joining` (a person is known to be there:
+ * asked into the conference), `connected` (in the conference with the customer), `failed`
+ * (with its outcome).
+ */
 export interface OperatorAttempt {
   readonly to: string;
   readonly callControlId?: string;
-  readonly status: 'ringing' | 'answered' | 'failed';
+  readonly status: 'ringing' | 'screening' | 'joining' | 'connected' | 'failed';
+  /** Answering-machine detection's verdict on the leg, once it came. */
+  readonly machine?: 'human' | 'machine' | 'not_sure';
+  /** The operator pressed 1 to take the call. */
+  readonly accepted?: boolean;
+  /** The briefing (why the call escalated) has played to its end or was answered. */
+  readonly briefingDone?: boolean;
+  readonly outcome?: AttemptOutcome;
   readonly endedCause?: string;
 }
+
+/** How an operator attempt ended. */
+export type AttemptOutcome = 'answered' | 'no-answer' | 'busy' | 'voicemail' | 'refused' | 'declined' | 'left' | 'cancelled';
+
+/** Which sign of a person an operator leg needs before it joins the customer. */
+export type OperatorScreening = 'either' | 'human' | 'keypress' | 'both';
 
 export interface Escalation {
   readonly reason: EscalationReason;
@@ -67,13 +86,15 @@ export interface Escalation {
   /** Rounds start again only when every operator failed and the customer asks again. */
   readonly round: number;
   readonly attempts: readonly OperatorAttempt[];
-  readonly status: 'waiting-for-conference' | 'dialing' | 'connected' | 'failed';
+  /** `failed`: every number of the round failed; `left`: the connected operator left. Both offer the menu again. */
+  readonly status: 'waiting-for-conference' | 'dialing' | 'connected' | 'failed' | 'left';
   readonly connectedAtMs?: number;
   /**
    * When the round's last operator leg hung up, on Telnyx's clock (its occurred_at): a keypress
    * from before it is a late copy from an earlier menu, and asks for no new round.
    */
   readonly failedAtMs?: number;
+  /** An operator of this round heard why the call escalated. */
   readonly briefed: boolean;
 }
 
@@ -92,7 +113,13 @@ export interface Session {
     readonly answered: boolean;
     readonly joined: boolean;
     readonly hungUp: boolean;
+    /** A one-way key of the caller's number, to recognise an analyzer that calls from a number not configured as one. */
+    readonly callerKey?: string;
+    /** The latest keys the customer's leg sent, with Telnyx's times: a session code keyed here means it is no customer. */
+    readonly keys?: readonly { readonly digit: string; readonly atMs: number }[];
   };
+  /** How prompts reach the customer: call-level commands, or the conference's own (when Telnyx refuses the former). */
+  readonly promptPath?: 'call' | 'conference';
   readonly conference: { readonly name: string; readonly id?: string; readonly ended: boolean };
   readonly analyzer: {
     readonly source: SentimentSourceName;
@@ -104,6 +131,7 @@ export interface Session {
     readonly failure?: string;
   };
   readonly menu: {
+    /** `playing` also covers a menu spoken into the conference, answered by plain keypresses. */
     readonly status: 'waiting' | 'playing' | 'paused' | 'fallback';
     /** Unanswered or invalid prompts in a row. */
     readonly misses: number;
@@ -112,7 +140,11 @@ export interface Session {
   readonly poll: { readonly active: boolean; readonly seq: number; readonly advancedBy?: string };
   /** The latest utterances, oldest first, bounded. */
   readonly utterances: readonly Utterance[];
-  readonly seenUtteranceIds: readonly string[];
+  /**
+   * What the analyzer has already told us: everything said at or before `newestAtMs` minus the
+   * late window counts as heard; inside the window, by id. Bounded by time, not by count.
+   */
+  readonly heard: { readonly newestAtMs: number; readonly recent: readonly { readonly id: string; readonly atMs: number }[] };
   readonly endedAtMs?: number;
   readonly endReason?: string;
 }
@@ -146,6 +178,18 @@ export type CallEvent =
       readonly occurredAtMs?: number;
     }
   | { readonly type: 'operator.initiated'; readonly id: string; readonly callControlId: string; readonly operator: OperatorLegRef }
+  /** Answering-machine detection on an operator leg. */
+  | { readonly type: 'operator.machine'; readonly id: string; readonly callControlId: string; readonly result: 'human' | 'machine' | 'not_sure'; readonly operator?: OperatorLegRef }
+  /** Telnyx refused the dial (or it could not be placed at all): no leg, no webhook will follow. */
+  | { readonly type: 'operator.refused'; readonly id: string; readonly operator: OperatorLegRef; readonly reason: string }
+  /** An operator leg did not accept in time. */
+  | { readonly type: 'operator.accept-timeout'; readonly id: string; readonly operator: OperatorLegRef }
+  /** The backstop's periodic look at a live session. */
+  | { readonly type: 'session.check'; readonly id: string }
+  /** What Telnyx said of the customer's leg when asked. */
+  | { readonly type: 'customer.status'; readonly id: string; readonly alive: boolean }
+  /** Telnyx refused a prompt on the customer's leg (call-level commands on a conferenced leg). */
+  | { readonly type: 'prompt.refused'; readonly id: string; readonly prompt: 'playMenu' | 'speak'; readonly text: string }
   | { readonly type: 'conference.created'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
   | { readonly type: 'participant.joined'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
   | { readonly type: 'participant.left'; readonly id: string; readonly conferenceId: string; readonly callControlId: string }
@@ -176,21 +220,30 @@ export type Command =
   | { readonly kind: 'collectCode'; readonly callControlId: string; readonly tag: LegTag }
   | { readonly kind: 'stopGather'; readonly callControlId: string }
   | { readonly kind: 'speak'; readonly callControlId: string; readonly text: string; readonly tag: LegTag }
-  | { readonly kind: 'whisper'; readonly conferenceId: string; readonly callControlIds: readonly string[]; readonly text: string }
+  /** Speaks into the conference to the given participants only. */
+  | { readonly kind: 'conferenceSpeak'; readonly conferenceId: string; readonly callControlIds: readonly string[]; readonly text: string }
+  /** Dials an operator on a leg of its own (not into the conference), screening for a machine when asked. */
   | {
       readonly kind: 'dialOperator';
       readonly to: string;
-      readonly conferenceId: string;
       readonly tag: LegTag;
       readonly timeoutSecs: number;
       readonly operator: OperatorLegRef;
+      readonly detectMachine: boolean;
     }
+  /** The briefing on the operator's own leg, then "press 1 to take the call, 2 to decline". */
+  | { readonly kind: 'briefOperator'; readonly callControlId: string; readonly text: string; readonly tag: LegTag }
+  /** Asks Telnyx whether a leg is still up. */
+  | { readonly kind: 'checkCall'; readonly callControlId: string }
+  /** Remembers a caller that turned out to be the analyzer, so its next call is taken as one. */
+  | { readonly kind: 'rememberAnalyzerCaller'; readonly callerKey: string }
   | { readonly kind: 'endConference'; readonly conferenceId: string }
   | { readonly kind: 'startTranscription'; readonly callControlId: string }
   | { readonly kind: 'startAnalyzer'; readonly sessionId: string; readonly dtmf: string }
   | { readonly kind: 'stopAnalyzer'; readonly connectionId: string }
   | { readonly kind: 'schedulePoll'; readonly sessionId: string; readonly seq: number; readonly delaySeconds: number }
-  | { readonly kind: 'scheduleTimeout'; readonly sessionId: string; readonly delaySeconds: number };
+  | { readonly kind: 'scheduleTimeout'; readonly sessionId: string; readonly delaySeconds: number }
+  | { readonly kind: 'scheduleWakeup'; readonly wakeup: Wakeup; readonly delaySeconds: number };
 
 export type CommandKind = Command['kind'];
 
@@ -215,11 +268,22 @@ export interface CallFlowSettings {
   /** Invalid or silent menu prompts before the polite fallback. */
   readonly maxMenuMisses: number;
   readonly policy: PolicySettings;
+  readonly operatorScreening: OperatorScreening;
+  /** Whether operator dials ask Telnyx for answering-machine detection. */
+  readonly detectMachines: boolean;
+  /** Seconds an answered operator leg has to accept before the next number is tried. */
+  readonly operatorAcceptTimeoutSeconds: number;
+  /** Seconds between the backstop's looks at a live session. */
+  readonly sessionCheckSeconds: number;
 }
 
 /** What a command told us back; the call flow hears it as an ordinary event (see `eventForResult`). */
 export type CommandResult =
   | { readonly kind: 'done' }
+  /** A leg's status, when asked. */
+  | { readonly kind: 'call-status'; readonly alive: boolean }
+  /** Failed for now (Telnyx 5xx, 429, a timeout, the network): worth trying again later. */
+  | { readonly kind: 'unavailable'; readonly reason: string }
   /** A dial placed a leg. */
   | { readonly kind: 'dialed'; readonly callControlId: string }
   | { readonly kind: 'analyzer-started'; readonly connectionId: string; readonly conversationId: string }
@@ -230,12 +294,20 @@ export type CommandResult =
 /** A timer or a poll cycle, delivered later through the queue. */
 export type Wakeup =
   | { readonly kind: 'poll'; readonly sessionId: string; readonly seq: number }
-  | { readonly kind: 'analyzer-timeout'; readonly sessionId: string };
+  | { readonly kind: 'analyzer-timeout'; readonly sessionId: string }
+  | { readonly kind: 'accept-timeout'; readonly sessionId: string; readonly round: number; readonly attempt: number }
+  | { readonly kind: 'check'; readonly sessionId: string }
+  /** An analyzer leg that has not said which session it belongs to yet. */
+  | { readonly kind: 'leg-check'; readonly callControlId: string }
+  /** A command that failed for now, tried again (`sessionId` absent for a leg of no session). */
+  | { readonly kind: 'retry'; readonly sessionId?: string; readonly command: StampedCommand; readonly attempt: number };
 
 /** Commands an event produced, kept so a redelivery can repeat them with the same ids. */
 export interface RecordedEffect {
   readonly eventId: string;
   readonly commands: readonly StampedCommand[];
+  /** When the event was applied: effects are kept for the redelivery window, however many events come. */
+  readonly atMs?: number;
 }
 
 /** A session as stored: the call-flow state plus the delivery bookkeeping around it. */

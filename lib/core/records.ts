@@ -5,19 +5,17 @@
  */
 import type { Transition } from './call-flow.js';
 import { stampCommands } from './command-ids.js';
-import type { CallEvent, CommandResult, Link, SessionRecord, Session, StampedCommand, Utterance, Wakeup } from './model.js';
+import type { CallEvent, CommandResult, Link, RecordedEffect, SessionRecord, Session, StampedCommand, Utterance, Wakeup } from './model.js';
 
 /** Event ids remembered per session for de-duplication: more than any call's webhooks. */
 const keptEventIds = 400;
-/** Recent events whose commands are kept for replay on redelivery. */
-const keptEffects = 24;
-
 /**
- * An analyzer start whose claim was taken but which never reported back is tried once more only
- * after this long: a concurrent duplicate must not start a second analyzer while the first call
- * is still in flight.
+ * How long an event's commands are kept for a redelivery to repeat: past Telnyx's redelivery
+ * window (a failover attempt, then at most 60 s of retries) whatever else the call does.
  */
-export const analyzerStartGraceMs = 10_000;
+export const replayWindowMs = 5 * 60_000;
+/** A bound on the kept effects besides their age, so a runaway call cannot grow its item. */
+const maxKeptEffects = 200;
 
 export type RecordDecision =
   /** Already applied: repeat what it asked for that still makes sense. */
@@ -50,18 +48,35 @@ export function newLinks(before: Session | undefined, after: Session): Link[] {
  * repeated command_id; Symbl has no such key, so its start is repeated only while nothing was
  * heard back (and then under its one-time claim), and a known operator leg is not dialed.
  */
-function worthReplaying(command: StampedCommand, session: Session): boolean {
+export function stillMatters(command: StampedCommand, session: Session | undefined): boolean {
+  const cleanUp = command.kind === 'hangup' || command.kind === 'endConference' || command.kind === 'stopAnalyzer';
+  // A leg of no session (the analyzer's before it is identified): its answer and code gather, or its hangup.
+  if (session === undefined) return cleanUp || command.kind === 'answer' || command.kind === 'collectCode';
+  const escalation = session.escalation;
+  const attemptOf = (ref: { round: number; attempt: number }) => (escalation?.round === ref.round ? escalation.attempts[ref.attempt] : undefined);
   switch (command.kind) {
     case 'startAnalyzer':
       return session.analyzer.status === 'requested';
     case 'dialOperator': {
-      const escalation = session.escalation;
-      const attempt = escalation?.attempts[command.operator.attempt];
-      return escalation?.round === command.operator.round && attempt?.status === 'ringing' && attempt.callControlId === undefined;
+      const attempt = attemptOf(command.operator);
+      return attempt?.status === 'ringing' && attempt.callControlId === undefined && session.status === 'active';
     }
+    case 'briefOperator':
+      return session.status === 'active' && escalation?.attempts.some((a) => a.callControlId === command.callControlId && a.status === 'screening') === true;
     default:
-      return session.status === 'active' || command.kind === 'hangup' || command.kind === 'endConference' || command.kind === 'stopAnalyzer';
+      return session.status === 'active' || cleanUp;
   }
+}
+
+/**
+ * The effects still worth keeping: those inside the replay window, and of the poll chain only the
+ * newest (each cycle supersedes the last, and a chain at one cycle a second would crowd out
+ * every webhook's effects).
+ */
+function keptEffects(effects: readonly RecordedEffect[], added: RecordedEffect | undefined, nowMs: number): readonly RecordedEffect[] {
+  const isPoll = (e: RecordedEffect) => e.eventId.startsWith('poll:');
+  const kept = effects.filter((e) => (e.atMs ?? nowMs) > nowMs - replayWindowMs && !(added !== undefined && isPoll(added) && isPoll(e)));
+  return (added ? [...kept, added] : kept).slice(-maxKeptEffects);
 }
 
 /** Applies one event to a stored session: a duplicate, no change, or the record to write. */
@@ -69,7 +84,7 @@ export function decide(transition: Transition, record: SessionRecord, event: Cal
   const { session } = record;
   if (record.seenEventIds.includes(event.id)) {
     const effect = record.effects.find((e) => e.eventId === event.id);
-    return { kind: 'duplicate', replay: (effect?.commands ?? []).filter((c) => worthReplaying(c, session)) };
+    return { kind: 'duplicate', replay: (effect?.commands ?? []).filter((c) => stillMatters(c, session)) };
   }
   const decision = transition(session, event, nowMs);
   if (decision.state === session && decision.commands.length === 0) return { kind: 'unchanged' };
@@ -77,7 +92,7 @@ export function decide(transition: Transition, record: SessionRecord, event: Cal
   const next: SessionRecord = {
     session: { ...decision.state, version: session.version + 1 },
     seenEventIds: [...record.seenEventIds, event.id].slice(-keptEventIds),
-    effects: commands.length > 0 ? [...record.effects, { eventId: event.id, commands }].slice(-keptEffects) : record.effects,
+    effects: keptEffects(record.effects, commands.length > 0 ? { eventId: event.id, commands, atMs: nowMs } : undefined, nowMs),
   };
   return { kind: 'changed', record: next, commands, links: newLinks(session, next.session) };
 }
@@ -89,7 +104,7 @@ export function firstRecord(transition: Transition, session: Session, event: Cal
   const record: SessionRecord = {
     session: { ...decision.state, version: 1 },
     seenEventIds: [event.id],
-    effects: commands.length > 0 ? [{ eventId: event.id, commands }] : [],
+    effects: commands.length > 0 ? [{ eventId: event.id, commands, atMs: nowMs }] : [],
   };
   return { record, commands, links: newLinks(undefined, record.session) };
 }
@@ -100,33 +115,79 @@ export function isSameCall(stored: Session, candidate: Session): boolean {
 }
 
 /**
- * One-time claims a command must take before it runs, tried in order; undefined means it runs
- * freely. Symbl has no idempotency key, so its start is claimed by whoever runs it first (the
- * first run, or a redelivery when the first failed before it); a redelivery that finds the claim
- * taken but nothing heard back after the grace period takes a second, last one.
+ * One-time claims a command must take before it runs; undefined means it runs freely. Symbl has
+ * no idempotency key, so its start runs under a claim taken by whoever runs it first (the first
+ * run, or a redelivery when the first failed before it), and never twice: at most one analyzer
+ * per customer call, ever. A start whose answer was lost leaves the call a keypad IVR.
  */
-export function claimsFor(sessionId: string, command: StampedCommand, replayOf: Session | undefined, nowMs: number): readonly string[] | undefined {
+export function claimsFor(sessionId: string, command: StampedCommand): readonly string[] | undefined {
   if (command.kind !== 'startAnalyzer') return undefined;
-  const key = `${sessionId}:${command.commandId}`;
-  return replayOf !== undefined && nowMs - replayOf.updatedAtMs >= analyzerStartGraceMs ? [key, `${key}:late`] : [key];
+  return [`${sessionId}:${command.commandId}`];
 }
 
 /** What a command's answer tells the call flow, as an event of its own (ids derive from the command's). */
 export function eventForResult(command: StampedCommand, result: CommandResult): CallEvent | undefined {
-  if (command.kind === 'dialOperator' && result.kind === 'dialed') {
-    return { type: 'operator.initiated', id: `${command.commandId}:dialed`, callControlId: result.callControlId, operator: command.operator };
+  const id = (what: string) => `${command.commandId}:${what}`;
+  switch (command.kind) {
+    case 'dialOperator':
+      if (result.kind === 'dialed') return { type: 'operator.initiated', id: id('dialed'), callControlId: result.callControlId, operator: command.operator };
+      if (result.kind === 'refused') return { type: 'operator.refused', id: id('refused'), operator: command.operator, reason: `Telnyx refused the dial (${result.status})` };
+      return undefined;
+    case 'startAnalyzer':
+      if (result.kind === 'analyzer-started') return { type: 'analyzer.started', id: id('started'), connectionId: result.connectionId, conversationId: result.conversationId };
+      if (result.kind === 'analyzer-failed') return { type: 'analyzer.failed', id: id('failed'), reason: result.reason };
+      return undefined;
+    case 'checkCall':
+      // A leg Telnyx no longer knows (404, 422) is gone too.
+      if (result.kind === 'call-status') return { type: 'customer.status', id: id('status'), alive: result.alive };
+      if (result.kind === 'refused') return { type: 'customer.status', id: id('status'), alive: false };
+      return undefined;
+    case 'playMenu':
+    case 'speak':
+      return result.kind === 'refused' ? { type: 'prompt.refused', id: id('refused'), prompt: command.kind, text: command.text } : undefined;
+    default:
+      return undefined;
   }
-  if (command.kind === 'startAnalyzer' && result.kind === 'analyzer-started') {
-    return { type: 'analyzer.started', id: `${command.commandId}:started`, connectionId: result.connectionId, conversationId: result.conversationId };
+}
+
+/** Commands that reach the telephony or analyzer services (and so can fail for now); the rest are our own queue and table. */
+export function needsTelephony(command: StampedCommand): boolean {
+  return !(command.kind === 'schedulePoll' || command.kind === 'scheduleTimeout' || command.kind === 'scheduleWakeup' || command.kind === 'rememberAnalyzerCaller');
+}
+
+/** Seconds before each retry of a command that failed for now: about four minutes in all, then it is given up. */
+const retryDelaysSeconds = [1, 2, 4, 8, 15, 30, 60, 120] as const;
+
+/**
+ * What follows a command that failed for now: a retry through the queue (the product's own
+ * durable retry: a redelivery is not one), or, once the retries are spent, the event that gives
+ * it up (a dial that cannot be placed moves on to the next number).
+ */
+export function afterUnavailable(sessionId: string | undefined, command: StampedCommand, attempt: number, reason: string): { retry: StampedCommand } | { event: CallEvent | undefined } {
+  const delaySeconds = retryDelaysSeconds[attempt - 1];
+  if (delaySeconds === undefined) {
+    if (command.kind !== 'dialOperator') return { event: undefined };
+    return { event: { type: 'operator.refused', id: `${command.commandId}:abandoned`, operator: command.operator, reason: `the dial could not be placed: ${reason}` } };
   }
-  if (command.kind === 'startAnalyzer' && result.kind === 'analyzer-failed') {
-    return { type: 'analyzer.failed', id: `${command.commandId}:failed`, reason: result.reason };
-  }
-  return undefined;
+  const wakeup: Wakeup = { kind: 'retry', ...(sessionId !== undefined ? { sessionId } : {}), command, attempt };
+  return { retry: { kind: 'scheduleWakeup', wakeup, delaySeconds, commandId: `${command.commandId}:retry-${attempt}` } };
 }
 
 /** The call-flow event a queue message brings: a poll cycle with what it heard, or a timer. */
-export function wakeupEvent(wakeup: Wakeup, messageId: string, heard: readonly Utterance[]): CallEvent {
-  if (wakeup.kind === 'analyzer-timeout') return { type: 'analyzer.timeout', id: `timeout:${messageId}` };
-  return { type: 'utterances.heard', id: `poll:${wakeup.seq}:${messageId}`, utterances: heard, poll: { seq: wakeup.seq, messageId } };
+export function wakeupEvent(wakeup: Exclude<Wakeup, { kind: 'leg-check' } | { kind: 'retry' }>, messageId: string, heard: readonly Utterance[]): CallEvent {
+  switch (wakeup.kind) {
+    case 'analyzer-timeout':
+      return { type: 'analyzer.timeout', id: `timeout:${messageId}` };
+    case 'accept-timeout':
+      return { type: 'operator.accept-timeout', id: `accept:${messageId}`, operator: { round: wakeup.round, attempt: wakeup.attempt } };
+    case 'check':
+      return { type: 'session.check', id: `check:${messageId}` };
+    case 'poll':
+      return { type: 'utterances.heard', id: `poll:${wakeup.seq}:${messageId}`, utterances: heard, poll: { seq: wakeup.seq, messageId } };
+  }
+}
+
+/** An analyzer leg that never said which session it belongs to is hung up; one that did is left alone. */
+export function unidentifiedLegCommands(callControlId: string, sessionId: string | undefined): readonly StampedCommand[] {
+  return sessionId === undefined ? stampCommands(`leg-check:${callControlId}`, [{ kind: 'hangup', callControlId }]) : [];
 }

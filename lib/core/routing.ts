@@ -3,6 +3,7 @@
  * Pure: it asks for the look-ups it needs, one at a time, and decides from their answers; the
  * caller runs them (a store read, recording an analyzer digit, scoring a transcript).
  */
+import { createHash } from 'node:crypto';
 import { codeFromDigits, codeFromGather, type HeardDigit } from './analyzer-code.js';
 import { newSession } from './call-flow.js';
 import { stampCommands } from './command-ids.js';
@@ -23,6 +24,8 @@ export type InboundEvent = {
   | { readonly type: 'call.outgoing'; readonly callControlId: string }
   | { readonly type: 'call.answered'; readonly callControlId: string }
   | { readonly type: 'call.hangup'; readonly callControlId: string; readonly cause: string }
+  /** Answering-machine detection's verdict on a leg. */
+  | { readonly type: 'call.machine'; readonly callControlId: string; readonly result: 'human' | 'machine' | 'not_sure' }
   | { readonly type: 'keypad.digit'; readonly callControlId: string; readonly digit: string }
   | { readonly type: 'keypad.gathered'; readonly callControlId: string; readonly digits: string; readonly status: GatherStatus }
   | {
@@ -45,7 +48,9 @@ export type Lookup =
   | { readonly kind: 'conference'; readonly conferenceId: string }
   /** Records one digit heard on a not-yet-identified analyzer leg, and answers with all of them. */
   | { readonly kind: 'analyzer-digit'; readonly callControlId: string; readonly digit: HeardDigit }
-  | { readonly kind: 'score'; readonly text: string };
+  | { readonly kind: 'score'; readonly text: string }
+  /** Whether a caller turned out to be the analyzer before (calling from a number not configured as one). */
+  | { readonly kind: 'caller'; readonly callerKey: string };
 
 /** The look-ups' answers so far; `null` means looked up and not there. */
 export interface Found {
@@ -53,6 +58,7 @@ export interface Found {
   readonly conference?: string | null;
   readonly digits?: { readonly sessionId: string | undefined; readonly digits: readonly HeardDigit[] };
   readonly score?: number;
+  readonly analyzerCaller?: boolean;
 }
 
 /** How a session route's outcome is reported. */
@@ -79,8 +85,17 @@ export interface RoutingSettings {
   /** The numbers the analyzer calls from. */
   readonly analyzerNumbers: readonly string[];
   readonly conferenceNamePrefix: string;
+  /** Our own number: a call from it is a loop, never a customer. */
+  readonly conferenceNumber: string;
   /** Whether transcripts are scored here (the Telnyx source). */
   readonly scoresTranscripts: boolean;
+  /** Seconds an analyzer leg has to say which session it belongs to before it is hung up. */
+  readonly analyzerIdentifySeconds: number;
+}
+
+/** A one-way key of a caller's number: enough to recognise it again, useless to call it. */
+export function callerKeyOf(number: string): string {
+  return createHash('sha256').update(`caller\u0000${number.replace(/[^\d+]/g, '')}`).digest('hex').slice(0, 32);
 }
 
 /** The outcome a webhook reports for a routed event, from what applying it did. */
@@ -130,8 +145,17 @@ export function route(event: InboundEvent, found: Found, settings: RoutingSettin
       return { kind: 'ignore', outcome: 'ignored' };
 
     case 'call.incoming': {
-      if (settings.source === 'symbl' && settings.analyzerNumbers.includes(event.from)) {
-        // The analyzer dialing in: answer, and listen for the session code it is about to send.
+      if (event.from === settings.conferenceNumber) {
+        // Our own number calling us is a loop (a misrouted dial, an analyzer pointed at itself): refused.
+        return { kind: 'leg', outcome: 'own-number-refused', note: 'a call from our own number was refused', commands: legCommands(event.id, [{ kind: 'hangup', callControlId: event.callControlId }]) };
+      }
+      const callerKey = callerKeyOf(event.from);
+      if (settings.source === 'symbl' && !settings.analyzerNumbers.includes(event.from) && found.analyzerCaller === undefined) {
+        return { kind: 'look-up', lookup: { kind: 'caller', callerKey } };
+      }
+      if (settings.source === 'symbl' && (settings.analyzerNumbers.includes(event.from) || found.analyzerCaller === true)) {
+        // The analyzer dialing in: answer, listen for the session code it is about to send, and
+        // hang it up if it never says.
         const analyzerTag: LegTag = { role: 'analyzer' };
         return {
           kind: 'leg',
@@ -140,12 +164,20 @@ export function route(event: InboundEvent, found: Found, settings: RoutingSettin
           commands: legCommands(event.id, [
             { kind: 'answer', callControlId: event.callControlId, tag: analyzerTag },
             { kind: 'collectCode', callControlId: event.callControlId, tag: analyzerTag },
+            { kind: 'scheduleWakeup', wakeup: { kind: 'leg-check', callControlId: event.callControlId }, delaySeconds: settings.analyzerIdentifySeconds },
           ]),
         };
       }
       const candidates = [...sessionIdCandidates(event.callControlId)].map((id) =>
         newSession(
-          { id, customerCallControlId: event.callControlId, fromMasked: maskPhone(event.from), conferenceNamePrefix: settings.conferenceNamePrefix, source: settings.source },
+          {
+            id,
+            customerCallControlId: event.callControlId,
+            fromMasked: maskPhone(event.from),
+            conferenceNamePrefix: settings.conferenceNamePrefix,
+            source: settings.source,
+            ...(settings.source === 'symbl' ? { callerKey } : {}),
+          },
           nowMs,
         ),
       );
@@ -159,12 +191,15 @@ export function route(event: InboundEvent, found: Found, settings: RoutingSettin
     }
 
     case 'call.answered':
-    case 'call.hangup': {
+    case 'call.hangup':
+    case 'call.machine': {
       const operator = operatorRef(tag);
       const base = { id: event.id, callControlId: event.callControlId, ...(operator ? { operator } : {}) };
-      return toSession(sessionOfLeg(event.callControlId, tag, found), () =>
-        event.type === 'call.answered' ? { type: 'call.answered', ...base } : { type: 'call.hangup', ...base, cause: event.cause, occurredAtMs: event.occurredAtMs },
-      );
+      return toSession(sessionOfLeg(event.callControlId, tag, found), () => {
+        if (event.type === 'call.answered') return { type: 'call.answered', ...base };
+        if (event.type === 'call.machine') return { type: 'operator.machine', ...base, result: event.result };
+        return { type: 'call.hangup', ...base, cause: event.cause, occurredAtMs: event.occurredAtMs };
+      });
     }
 
     case 'keypad.digit': {

@@ -2,19 +2,32 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import type { Wakeup } from '../core/model.js';
 
-/** What travels on the poll queue: a poll cycle, or the analyzer-join timer. */
+/** What travels on the poll queue: poll cycles, timers, commands tried again, looks at analyzer legs. */
 export type QueueMessage = Wakeup;
 
+const sessionId = z.string().check(z.regex(/^\d{10}$/));
+const index = z.int().check(z.minimum(0), z.maximum(99));
+
 const messageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('poll'), sessionId: z.string().check(z.regex(/^\d{10}$/)), seq: z.int().check(z.minimum(0)) }),
-  z.object({ kind: z.literal('analyzer-timeout'), sessionId: z.string().check(z.regex(/^\d{10}$/)) }),
+  z.object({ kind: z.literal('poll'), sessionId, seq: z.int().check(z.minimum(0)) }),
+  z.object({ kind: z.literal('analyzer-timeout'), sessionId }),
+  z.object({ kind: z.literal('accept-timeout'), sessionId, round: index, attempt: index }),
+  z.object({ kind: z.literal('check'), sessionId }),
+  z.object({ kind: z.literal('leg-check'), callControlId: z.string().check(z.minLength(1), z.maxLength(200)) }),
+  // The command was ours when it was queued; only its shape is checked on the way back.
+  z.object({
+    kind: z.literal('retry'),
+    sessionId: z.optional(sessionId),
+    command: z.looseObject({ kind: z.string().check(z.minLength(1)), commandId: z.string().check(z.minLength(1)) }),
+    attempt: z.int().check(z.minimum(1), z.maximum(20)),
+  }),
 ]);
 
 /** Parses a queue message body; undefined when it is not one of ours (it is then dropped, not retried). */
 export function parseQueueMessage(body: string): QueueMessage | undefined {
   try {
     const parsed = messageSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : undefined;
+    return parsed.success ? (parsed.data as QueueMessage) : undefined;
   } catch {
     return undefined;
   }

@@ -1,5 +1,4 @@
-import Sentiment from 'sentiment';
-import english from 'sentiment/languages/en/index.js';
+import afinn165 from 'sentiment/languages/en/labels.json' with { type: 'json' };
 import type { SentimentScorer } from './scorer.js';
 
 /**
@@ -55,7 +54,6 @@ const knots: readonly (readonly [raw: number, polarity: number])[] = [
   [1, 1],
 ];
 
-const languageCode = 'en-contact-center';
 
 /** Maps a squashed AFINN sum onto the polarity scale; monotone, and 0 stays 0. */
 export function afinnSumToPolarity(sum: number): number {
@@ -70,32 +68,41 @@ export function afinnSumToPolarity(sum: number): number {
   return 1;
 }
 
+/** The `sentiment` package's tokenizer: lower case, its punctuation to spaces, split on single spaces. */
+function tokenize(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/\n/g, ' ')
+    .replace(/[.,/#!?$%^&*;:{}=_`"~()]/g, ' ')
+    .replace(/\s\s+/g, ' ')
+    .trim()
+    .split(' ');
+}
+
 /**
- * Local scorer on the `sentiment` package's AFINN-165 lexicon, with contact-center words and
- * negators added through the package's own language API (never its `extras` option: that
- * writes into the shared English table and leaks into every later call). Registering the
- * language writes an entry in the package's table; it is always the same entry.
+ * Local scorer on the AFINN-165 lexicon (the `sentiment` package's word list, read as data:
+ * its analyzer and emoji table are not needed for speech), with contact-center words and
+ * negators added. Each word found scores its AFINN value, negated after a negator; the sum goes
+ * through {@link afinnSumToPolarity}.
  */
 export function createAfinnScorer(): SentimentScorer {
+  const labels = new Map<string, number>(Object.entries({ ...(afinn165 as Record<string, number>), ...contactCenterWords }));
   const negatorSet = new Set(negators);
   const holdSet = new Set(holdAsWaiting);
-  const analyzer = new Sentiment();
-  analyzer.registerLanguage(languageCode, {
-    labels: { ...english.labels, ...contactCenterWords },
-    scoringStrategy: {
-      apply(tokens, cursor, tokenScore) {
-        const previous = tokens[cursor - 1] ?? '';
-        if (tokens[cursor] === 'hold' && !holdSet.has(previous)) return 0;
-        return negatorSet.has(previous) ? -tokenScore : tokenScore;
-      },
-    },
-  });
   return {
     name: 'afinn',
     score(text) {
       // Transcripts may use typographic apostrophes; the lexicon and negators use ASCII ones.
-      const normalized = text.replace(/[\u2018\u2019]/g, "'");
-      return afinnSumToPolarity(analyzer.analyze(normalized, { language: languageCode }).score);
+      const tokens = tokenize(text.replace(/[\u2018\u2019]/g, "'"));
+      let sum = 0;
+      tokens.forEach((token, cursor) => {
+        const value = labels.get(token);
+        if (value === undefined) return;
+        const previous = tokens[cursor - 1] ?? '';
+        if (token === 'hold' && !holdSet.has(previous)) return;
+        sum += negatorSet.has(previous) ? -value : value;
+      });
+      return afinnSumToPolarity(sum);
     },
   };
 }

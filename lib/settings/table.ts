@@ -174,11 +174,39 @@ export const settingsTable = {
     default: 30,
     meaning: "seconds an operator's phone rings before the next number is tried",
   },
+  OPERATOR_SCREENING: {
+    use: 'functions',
+    rule: oneOf(['either', 'human', 'keypress', 'both']),
+    default: 'either',
+    prop: 'operatorScreening',
+    meaning:
+      'what an answered operator leg needs before it joins the customer: `either` (pressed 1, or machine detection says a person and the briefing played), `human` (machine detection says a person), `keypress` (pressed 1), `both`',
+  },
+  OPERATOR_MACHINE_DETECTION: {
+    use: 'functions',
+    rule: oneOf(['detect', 'premium', 'disabled']),
+    default: 'detect',
+    prop: 'operatorMachineDetection',
+    meaning: "Telnyx's answering-machine detection on operator dials (`premium` is billed extra); a machine never reaches the customer",
+  },
+  OPERATOR_ACCEPT_TIMEOUT_SECONDS: {
+    use: 'functions',
+    rule: wholeNumber(5, 600),
+    default: 30,
+    meaning: 'seconds an answered operator has to take the call before the next number is tried',
+  },
+  SESSION_CHECK_SECONDS: {
+    use: 'functions',
+    // SQS DelaySeconds, which spaces the checks, is at most 900.
+    rule: wholeNumber(5, 900),
+    default: 300,
+    meaning: "seconds between the backstop's looks at a live call: one quiet that long is checked with Telnyx, one past `MAX_CALL_AGE_SECONDS` is closed",
+  },
   MAX_CALL_AGE_SECONDS: {
     use: 'functions',
     rule: wholeNumber(1, 86_400 * 30),
     default: 4 * 3600,
-    meaning: "polling stops for calls older than this (4 h: Telnyx's conference limit)",
+    meaning: "calls older than this are closed by the backstop (4 h: Telnyx's conference limit)",
   },
   RETENTION_DAYS: {
     use: 'functions',

@@ -34,8 +34,17 @@ export interface AnalyzerDigits {
   addAnalyzerDigit(callControlId: string, digit: HeardDigit): Promise<{ sessionId: string | undefined; digits: HeardDigit[] }>;
 }
 
-/** The one DynamoDB table serves all four; each use case takes only the part it needs. */
-export type SessionStore = SessionRepository & SessionLookups & Claims & AnalyzerDigits;
+/** Callers that turned out to be the analyzer (calling from a number not configured as one), by a one-way key. */
+export interface AnalyzerCallers {
+  rememberAnalyzerCaller(callerKey: string): Promise<void>;
+  isAnalyzerCaller(callerKey: string): Promise<boolean>;
+}
+
+/** The one DynamoDB table serves them all; each use case takes only the part it needs. */
+export type SessionStore = SessionRepository & SessionLookups & Claims & AnalyzerDigits & AnalyzerCallers;
+
+/** Digits kept per unidentified analyzer leg: a session code and its `#`, and some room for noise. */
+export const maxAnalyzerDigits = 24;
 
 export interface DynamoSessionStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -48,6 +57,7 @@ const sessionKey = (id: string) => `S#${id}`;
 const legKey = (callControlId: string) => `L#${callControlId}`;
 const conferenceKey = (conferenceId: string) => `C#${conferenceId}`;
 const claimKey = (key: string) => `X#${key}`;
+const callerItemKey = (callerKey: string) => `N#${callerKey}`;
 const digitPrefix = 'd_';
 
 // Named conditions: what each guarded write requires of the stored item.
@@ -63,7 +73,7 @@ function isConditionFailure(error: unknown): boolean {
 
 /**
  * DynamoDB single-table store: sessions under `S#`, look-ups under `L#` (legs) and `C#`
- * (conferences), one-time claims under `X#`. The AWS SDK is loaded here, when the store is
+ * (conferences), one-time claims under `X#`, callers known to be the analyzer under `N#`. The AWS SDK is loaded here, when the store is
  * built on the first event, not when a function starts.
  */
 export async function createDynamoSessionStore(options: DynamoSessionStoreOptions): Promise<SessionStore> {
@@ -163,28 +173,49 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
     },
 
     async addAnalyzerDigit(callControlId, digit) {
-      // One attribute per webhook: a duplicate overwrites itself, and no read is needed first.
+      // One attribute per webhook, so a duplicate is recognised without a read; a count bounds the item.
       const name = `${digitPrefix}${digit.eventId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 120)}`;
-      const out = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: legKey(callControlId) },
-          UpdateExpression: 'SET #digit = :digit, #kind = if_not_exists(#kind, :kind), #role = if_not_exists(#role, :role), #ttl = :ttl',
-          ExpressionAttributeNames: { '#digit': name, '#kind': 'kind', '#role': 'role', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':digit': { digit: digit.digit, atMs: digit.atMs, eventId: digit.eventId },
-            ':kind': 'leg',
-            ':role': 'analyzer',
-            ':ttl': ttl(),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const item = out.Attributes ?? {};
-      const digits = Object.entries(item)
-        .filter(([key]) => key.startsWith(digitPrefix))
-        .map(([, value]) => value as HeardDigit);
-      return { sessionId: item.sessionId as string | undefined, digits };
+      const digitsOf = (item: Record<string, unknown>) => ({
+        sessionId: item.sessionId as string | undefined,
+        digits: Object.entries(item)
+          .filter(([key]) => key.startsWith(digitPrefix))
+          .map(([, value]) => value as HeardDigit),
+      });
+      try {
+        const out = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: legKey(callControlId) },
+            UpdateExpression: 'SET #digit = :digit, #kind = if_not_exists(#kind, :kind), #role = if_not_exists(#role, :role), #ttl = :ttl ADD #count :one',
+            ConditionExpression: 'attribute_not_exists(#digit) AND (attribute_not_exists(#count) OR #count < :max)',
+            ExpressionAttributeNames: { '#digit': name, '#kind': 'kind', '#role': 'role', '#ttl': 'ttl', '#count': 'digitCount' },
+            ExpressionAttributeValues: {
+              ':digit': { digit: digit.digit, atMs: digit.atMs, eventId: digit.eventId },
+              ':kind': 'leg',
+              ':role': 'analyzer',
+              ':ttl': ttl(),
+              ':one': 1,
+              ':max': maxAnalyzerDigits,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return digitsOf(out.Attributes ?? {});
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // A duplicate, or a leg past the bound: what is stored answers.
+        const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: legKey(callControlId) }, ConsistentRead: true }));
+        return digitsOf(out.Item ?? {});
+      }
+    },
+
+    async rememberAnalyzerCaller(callerKey) {
+      await client.send(new PutCommand({ TableName: tableName, Item: { pk: callerItemKey(callerKey), kind: 'analyzer-caller', ttl: ttl() } }));
+    },
+
+    async isAnalyzerCaller(callerKey) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: callerItemKey(callerKey) } }));
+      return out.Item !== undefined;
     },
   };
   return store;

@@ -15,8 +15,10 @@ export type TelnyxCommand = Extract<
       | 'collectCode'
       | 'stopGather'
       | 'speak'
-      | 'whisper'
+      | 'conferenceSpeak'
       | 'dialOperator'
+      | 'briefOperator'
+      | 'checkCall'
       | 'endConference'
       | 'startTranscription';
   }
@@ -27,10 +29,29 @@ export interface TelnyxSettings {
   /** Our number: the caller id operators see when we dial them. */
   readonly fromNumber: string;
   readonly voice: string;
+  /** Telnyx's answering-machine detection mode for operator dials that ask for it. */
+  readonly machineDetection: 'detect' | 'premium';
 }
 
-/** What a Telnyx command told us back that the call flow needs (only `dial` has any). */
-export type TelnyxResult = Extract<CommandResult, { kind: 'dialed' }> | undefined;
+/**
+ * Telnyx delivers a webhook to the primary URL, then once to the failover URL, then gives up,
+ * unless the leg's `answer` or `dial` asks for retries. These are the events whose loss would
+ * strand a caller (a hangup never seen, a keypress, an operator answering or screened); each
+ * is retried at 1, 5 and 15 s more (three retries, 21 s in all: within Telnyx's 5 and 60 s).
+ */
+export const strandingEvents = [
+  'call.answered',
+  'call.hangup',
+  'call.dtmf.received',
+  'call.gather.ended',
+  'call.machine.detection.ended',
+  'call.machine.premium.detection.ended',
+] as const;
+const retryDelaysMs = [1000, 5000, 15_000];
+export const webhookRetriesPolicies = Object.fromEntries(strandingEvents.map((type) => [type, { retries_ms: retryDelaysMs }]));
+
+/** What a Telnyx command told us back that the call flow needs: a dial's leg, a leg's status. */
+export type TelnyxResult = Extract<CommandResult, { kind: 'dialed' } | { kind: 'call-status' }> | undefined;
 
 /**
  * Runs one command through the official SDK. The only place that knows the SDK's shapes:
@@ -42,7 +63,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
   const conferences = client.conferences.actions;
   switch (command.kind) {
     case 'answer':
-      await calls.answer(command.callControlId, { client_state: encodeClientState(command.tag), command_id });
+      await calls.answer(command.callControlId, { client_state: encodeClientState(command.tag), command_id, webhook_retries_policies: webhookRetriesPolicies });
       return undefined;
     case 'hangup':
       await calls.hangup(command.callControlId, { command_id });
@@ -97,7 +118,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
     case 'speak':
       await calls.speak(command.callControlId, { payload: command.text, voice: settings.voice, client_state: encodeClientState(command.tag), command_id });
       return undefined;
-    case 'whisper':
+    case 'conferenceSpeak':
       await conferences.speak(command.conferenceId, {
         payload: command.text,
         voice: settings.voice,
@@ -106,6 +127,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
       });
       return undefined;
     case 'dialOperator': {
+      // A leg of its own: it joins the customer's conference only once screened (see briefOperator).
       const response = await client.calls.dial({
         connection_id: settings.connectionId,
         from: settings.fromNumber,
@@ -113,16 +135,29 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
         client_state: encodeClientState(command.tag),
         command_id,
         timeout_secs: command.timeoutSecs,
-        conference_config: {
-          id: command.conferenceId,
-          // Join only when the operator picks up, not on ringback media.
-          early_media: false,
-          start_conference_on_enter: true,
-          beep_enabled: 'never',
-        },
+        ...(command.detectMachine ? { answering_machine_detection: settings.machineDetection } : {}),
+        webhook_retries_policies: webhookRetriesPolicies,
       });
       const callControlId = response.data?.call_control_id;
       return callControlId ? { kind: 'dialed', callControlId } : undefined;
+    }
+    case 'briefOperator':
+      await calls.gatherUsingSpeak(command.callControlId, {
+        payload: command.text,
+        voice: settings.voice,
+        valid_digits: '12',
+        minimum_digits: 1,
+        maximum_digits: 1,
+        maximum_tries: 1,
+        timeout_millis: 5000,
+        terminating_digit: '',
+        client_state: encodeClientState(command.tag),
+        command_id,
+      });
+      return undefined;
+    case 'checkCall': {
+      const status = await client.calls.retrieveStatus(command.callControlId);
+      return { kind: 'call-status', alive: status.data?.is_alive === true };
     }
     case 'endConference':
       await conferences.endConference(command.conferenceId, { command_id });

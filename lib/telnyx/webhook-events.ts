@@ -13,6 +13,7 @@ export type TelnyxEvent = {
   | { readonly type: 'call.initiated'; readonly callControlId: string; readonly direction: 'incoming' | 'outgoing'; readonly from: string; readonly to: string }
   | { readonly type: 'call.answered'; readonly callControlId: string }
   | { readonly type: 'call.hangup'; readonly callControlId: string; readonly cause: string }
+  | { readonly type: 'call.machine.detection.ended' | 'call.machine.premium.detection.ended'; readonly callControlId: string; readonly result: string }
   | { readonly type: 'call.dtmf.received'; readonly callControlId: string; readonly digit: string }
   | { readonly type: 'call.gather.ended'; readonly callControlId: string; readonly digits: string; readonly status: GatherStatus }
   | { readonly type: 'call.transcription'; readonly callControlId: string; readonly transcript: string; readonly isFinal: boolean; readonly track: 'inbound' | 'outbound' | undefined }
@@ -46,6 +47,8 @@ const payloads = {
   'call.initiated': z.extend(callLeg, { direction: z.enum(['incoming', 'outgoing']), from: text(200), to: text(200) }),
   'call.answered': callLeg,
   'call.hangup': z.extend(callLeg, { hangup_cause: z.nullish(text(100)) }),
+  'call.machine.detection.ended': z.extend(callLeg, { result: z.nullish(text(50)) }),
+  'call.machine.premium.detection.ended': z.extend(callLeg, { result: z.nullish(text(50)) }),
   'call.dtmf.received': z.extend(callLeg, { digit: z.string().check(z.regex(/^[0-9*#A-D]$/)) }),
   'call.gather.ended': z.extend(callLeg, { digits: z.nullish(text(128)), status: text(50) }),
   'call.transcription': z.extend(callLeg, {
@@ -111,6 +114,9 @@ export function parseTelnyxEvent(rawBody: string): TelnyxEvent {
       return { ...withState, type, callControlId };
     case 'call.hangup':
       return { ...withState, type, callControlId, cause: (p.hangup_cause as string | null | undefined) ?? 'unspecified' };
+    case 'call.machine.detection.ended':
+    case 'call.machine.premium.detection.ended':
+      return { ...withState, type, callControlId, result: (p.result as string | null | undefined) ?? 'not_sure' };
     case 'call.dtmf.received':
       return { ...withState, type, callControlId, digit: p.digit as string };
     case 'call.gather.ended': {
@@ -136,6 +142,16 @@ export function parseTelnyxEvent(rawBody: string): TelnyxEvent {
   }
 }
 
+/**
+ * Answering-machine detection's result, standard or premium, as a person, a machine, or not
+ * known: premium's residence and business are people; a fax or silence is no person either.
+ */
+export function machineVerdict(result: string): 'human' | 'machine' | 'not_sure' {
+  if (result === 'human' || result === 'human_residence' || result === 'human_business') return 'human';
+  if (result === 'machine' || result === 'fax_detected' || result === 'silence') return 'machine';
+  return 'not_sure';
+}
+
 /** A parsed Telnyx event in the product's terms: the vocabulary routing decides on. */
 export function toInbound(event: TelnyxEvent): InboundEvent {
   const base = { id: event.id, occurredAtMs: event.occurredAtMs, tag: event.clientState };
@@ -148,6 +164,9 @@ export function toInbound(event: TelnyxEvent): InboundEvent {
       return { ...base, type: 'call.answered', callControlId: event.callControlId };
     case 'call.hangup':
       return { ...base, type: 'call.hangup', callControlId: event.callControlId, cause: event.cause };
+    case 'call.machine.detection.ended':
+    case 'call.machine.premium.detection.ended':
+      return { ...base, type: 'call.machine', callControlId: event.callControlId, result: machineVerdict(event.result) };
     case 'call.dtmf.received':
       return { ...base, type: 'keypad.digit', callControlId: event.callControlId, digit: event.digit };
     case 'call.gather.ended':

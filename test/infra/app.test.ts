@@ -50,6 +50,7 @@ describe('settings', () => {
         'telnyxConnectionId', 'conferenceNumber', 'conferenceName', 'transferNumbers', 'telnyxBaseUrl', 'sentimentSource',
         'symblAppId', 'symblBaseUrl', 'symblNumbers', 'symblSummaryEmails', 'sentimentThreshold', 'pollIntervalSeconds',
         'logLevel', 'appSecretArn', 'alarmEmail', 'failoverWebhookUrl', 'webhookRateLimit', 'webhookBurstLimit',
+        'operatorScreening', 'operatorMachineDetection',
       ].sort(),
     );
   });

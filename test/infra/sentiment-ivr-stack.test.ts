@@ -1,6 +1,7 @@
 import { Lazy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { timeouts } from '../../lib/timeouts.js';
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { secretKeys } from '../../lib/settings/table.js';
 import { logicalId, synthTemplate, testProps } from './stack-fixture.js';
@@ -65,12 +66,13 @@ describe('call sessions table', () => {
 });
 
 describe('functions', () => {
-  it.each(Object.entries(functions))('%s runs Node 22 or newer on arm64 with 512 MB and 10 s', (_, id) => {
+  it.each(Object.entries(functions))('%s runs Node 22 or newer on arm64 with 512 MB and the timeout budget’s limit', (_, id) => {
     const props = resource(id).Properties;
     expect(props.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     expect(props.Architectures).toEqual(['arm64']);
     expect(props.MemorySize).toBe(512);
-    expect(props.Timeout).toBe(10);
+    expect(props.Timeout).toBe(timeouts.functionTimeoutSeconds);
+    expect(timeouts.functionTimeoutSeconds).toBe(30);
     expect(props.Handler).toBe('index.handler');
   });
 
@@ -99,6 +101,8 @@ describe('functions', () => {
       SYMBL_NUMBER: '+14155550199',
       SENTIMENT_THRESHOLD: '-0.7',
       POLL_INTERVAL_SECONDS: '1',
+      OPERATOR_SCREENING: 'either',
+      OPERATOR_MACHINE_DETECTION: 'detect',
     });
   });
 

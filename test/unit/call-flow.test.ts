@@ -11,6 +11,10 @@ const settings: CallFlowSettings = {
   maxCallAgeSeconds: 3600,
   maxMenuMisses: 3,
   policy: { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 },
+  operatorScreening: 'either',
+  detectMachines: true,
+  operatorAcceptTimeoutSeconds: 30,
+  sessionCheckSeconds: 300,
 };
 const transition = createCallFlow(settings);
 const T0 = 1_700_000_000_000;
@@ -58,9 +62,10 @@ function inMenu() {
 }
 
 describe('call flow: a customer call from ring to menu', () => {
-  it('answers first, then asks the analyzer to dial in with the session code', () => {
+  it('answers first, then asks the analyzer to dial in with the session code, and arms the backstop', () => {
     const { commands, state } = run(fresh(), [incoming()]);
-    expect(kinds(commands)).toEqual(['answer', 'startAnalyzer']);
+    expect(kinds(commands)).toEqual(['answer', 'startAnalyzer', 'scheduleWakeup']);
+    expect(commands[2]).toEqual({ kind: 'scheduleWakeup', wakeup: { kind: 'check', sessionId: '0123456789' }, delaySeconds: 300 });
     expect(commands[1]).toMatchObject({ dtmf: analyzerDtmf('0123456789'), sessionId: '0123456789' });
     expect((commands[0] as { tag: unknown }).tag).toEqual({ sessionId: '0123456789', role: 'customer' });
     expect(state.analyzer.status).toBe('requested');
@@ -68,7 +73,7 @@ describe('call flow: a customer call from ring to menu', () => {
 
   it('with the telnyx source, answers and starts no analyzer', () => {
     const { commands } = run(fresh('telnyx'), [incoming()]);
-    expect(kinds(commands)).toEqual(['answer']);
+    expect(kinds(commands)).toEqual(['answer', 'scheduleWakeup']);
   });
 
   it.each([
@@ -117,9 +122,16 @@ describe('call flow: a customer call from ring to menu', () => {
   });
 
   it('analyzer joins before the customer: polling starts, the menu waits for the customer', () => {
-    const { perEvent } = run(fresh(), [incoming(), answered(), created(), identified(), joined(ANALYZER), joined(CUSTOMER)]);
-    expect(kinds(perEvent[4]!)).toEqual(['schedulePoll']);
+    const { perEvent } = run(fresh(), [incoming(), started(), answered(), created(), identified(), joined(ANALYZER), joined(CUSTOMER)]);
+    expect(kinds(perEvent[5]!)).toEqual(['schedulePoll']);
+    expect(kinds(perEvent[6]!)).toEqual(['playMenu']);
+  });
+
+  it('an analyzer leg that joins before its start is heard of is polled once it is', () => {
+    const { perEvent, state } = run(fresh(), [incoming(), answered(), created(), joined(CUSTOMER), identified(), joined(ANALYZER), started()]);
     expect(kinds(perEvent[5]!)).toEqual(['playMenu']);
+    expect(perEvent[6]).toEqual([{ kind: 'schedulePoll', sessionId: state.id, seq: 0, delaySeconds: 1 }]);
+    expect(state.analyzer).toMatchObject({ status: 'joined', connectionId: 'conn-1', conversationId: 'conv-1' });
   });
 
   it('the analyzer timeout plays the menu without it, once', () => {
@@ -177,11 +189,18 @@ describe('call flow: the menu', () => {
 });
 
 describe('call flow: escalation', () => {
-  it('pressing 1 claims the escalation, tells the customer, dials the first operator into the conference', () => {
+  it('pressing 1 claims the escalation, tells the customer, dials the first operator on a leg of its own', () => {
     const { perEvent, state } = run(inMenu(), [gather('1')]);
     expect(kinds(perEvent[0]!)).toEqual(['speak', 'dialOperator']);
     expect(perEvent[0]![0]).toMatchObject({ text: prompts.connecting });
-    expect(perEvent[0]![1]).toMatchObject({ to: '+15550000001', conferenceId: CONF, timeoutSecs: 20, operator: { attempt: 0, round: 0 } });
+    expect(perEvent[0]![1]).toEqual({
+      kind: 'dialOperator',
+      to: '+15550000001',
+      timeoutSecs: 20,
+      operator: { attempt: 0, round: 0 },
+      detectMachine: true,
+      tag: { sessionId: state.id, role: 'operator', attempt: 0, round: 0 },
+    });
     expect((perEvent[0]![1] as { tag: unknown }).tag).toEqual({ sessionId: state.id, role: 'operator', attempt: 0, round: 0 });
     expect(state.escalation).toMatchObject({ status: 'dialing', reason: { rule: 'dtmf' }, claimedAtMs: T0 + 1000 });
     expect(state.poll.active).toBe(false);
@@ -224,26 +243,35 @@ describe('call flow: escalation', () => {
     expect(state.escalation?.status).toBe('dialing');
   });
 
-  it('operator answers and joins: connected, briefed by a whisper of the reason to them alone', () => {
+  it('an operator who answers is briefed on their own leg, then joins the customer when they press 1', () => {
     const ref = { attempt: 0, round: 0 };
     const { perEvent, state } = run(inMenu(), [
       gather('1'),
       ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref }),
       ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'gather.ended', callControlId: OPERATOR, digits: '1', status: 'valid' }),
       joined(OPERATOR),
       joined(OPERATOR),
     ]);
+    expect(perEvent[2]).toEqual([
+      {
+        kind: 'briefOperator',
+        callControlId: OPERATOR,
+        text: 'Escalated call. The customer pressed 1 for an operator. Press 1 to take the call, or 2 to decline.',
+        tag: { sessionId: state.id, role: 'operator', attempt: 0, round: 0 },
+      },
+      { kind: 'scheduleWakeup', wakeup: { kind: 'accept-timeout', sessionId: state.id, round: 0, attempt: 0 }, delaySeconds: 30 },
+    ]);
+    expect(perEvent[3]).toEqual([{ kind: 'joinConference', conferenceId: CONF, callControlId: OPERATOR, mute: false }]);
+    expect(perEvent[5]).toEqual([]);
     expect(state.escalation).toMatchObject({ status: 'connected', connectedAtMs: T0 + 1000, briefed: true });
-    expect(perEvent[3]).toEqual([
-      { kind: 'whisper', conferenceId: CONF, callControlIds: [OPERATOR], text: 'Escalated call. The customer pressed 1 for an operator.' },
-    ]);
-    expect(perEvent[4]).toEqual([]);
+    expect(state.escalation?.attempts[0]).toMatchObject({ status: 'connected', outcome: 'answered', accepted: true, briefingDone: true });
   });
 
-  it('the operator answering before its initiated event is seen still binds the leg (reordering)', () => {
+  it('the operator answering before its initiated event is seen still binds the leg and is screened (reordering)', () => {
     const ref = { attempt: 0, round: 0 };
     const { state } = run(inMenu(), [gather('1'), ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }), ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref })]);
-    expect(state.escalation?.attempts[0]).toEqual({ to: '+15550000001', callControlId: OPERATOR, status: 'answered' });
+    expect(state.escalation?.attempts[0]).toEqual({ to: '+15550000001', callControlId: OPERATOR, status: 'screening' });
   });
 
   it('no answer: the next operator is dialed; when all fail, apology and the menu again', () => {
@@ -254,11 +282,15 @@ describe('call flow: escalation', () => {
       ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'timeout', operator: first }),
       ev({ type: 'call.hangup', callControlId: OPERATOR_2, cause: 'timeout', operator: second }),
     ]);
-    expect(perEvent[1]).toEqual([expect.objectContaining({ kind: 'dialOperator', to: '+15550000002', operator: second })]);
+    expect(perEvent[1]).toEqual([
+      { kind: 'speak', callControlId: CUSTOMER, text: prompts.stillTrying, tag: { sessionId: '0123456789', role: 'customer' } },
+      expect.objectContaining({ kind: 'dialOperator', to: '+15550000002', operator: second }),
+    ]);
     expect(kinds(perEvent[2]!)).toEqual(['speak', 'playMenu']);
     expect(perEvent[2]![0]).toMatchObject({ text: prompts.noOperator });
     expect(state.escalation?.status).toBe('failed');
     expect(state.escalation?.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+    expect(state.escalation?.attempts.map((a) => a.outcome)).toEqual(['no-answer', 'no-answer']);
   });
 
   it('after every operator failed, pressing 1 starts a new round; sentiment does not', () => {
@@ -377,7 +409,7 @@ describe('call flow: polling', () => {
     const { state, commands } = run(inMenu(), [heard(0, 'a', [echo, calm]), heard(1, 'b', [echo, calm])]);
     expect(kinds(commands)).toEqual(['schedulePoll', 'schedulePoll']);
     expect(state.utterances.map((u) => u.id)).toEqual(['c1']);
-    expect(state.seenUtteranceIds).toEqual(['p1', 'c1']);
+    expect(state.heard.recent.map((r) => r.id)).toEqual(['p1', 'c1']);
     expect(state.escalation).toBeUndefined();
   });
 
@@ -415,5 +447,274 @@ describe('call flow: a lost analyzer join', () => {
     expect(again.perEvent[0]).toEqual([{ kind: 'joinConference', conferenceId: CONF, callControlId: ANALYZER, mute: true }]);
     const inside = run(waiting, [joined(ANALYZER), identified()]);
     expect(inside.perEvent[1]).toEqual([]);
+  });
+});
+
+describe('call flow: screening operators before the customer hears them', () => {
+  const ref = { attempt: 0, round: 0 };
+  const op = (type: 'call.answered' | 'operator.initiated') => ev({ type, callControlId: OPERATOR, operator: ref } as EventInput);
+  const machine = (result: 'human' | 'machine' | 'not_sure') => ev({ type: 'operator.machine', callControlId: OPERATOR, result, operator: ref });
+  const briefingEnds = (digits: string, status: 'valid' | 'timeout' | 'invalid' = digits === '' ? 'timeout' : 'valid') =>
+    ev({ type: 'gather.ended', callControlId: OPERATOR, digits, status });
+  const key = (digit: string) => ev({ type: 'call.dtmf', callControlId: OPERATOR, digit });
+  const answeredOperator = () => run(inMenu(), [gather('1'), op('operator.initiated'), op('call.answered')]).state;
+  const screenedWith = (screening: CallFlowSettings['operatorScreening'], events: CallEvent[], detectMachines = true) => {
+    const flow = createCallFlow({ ...settings, operatorScreening: screening, detectMachines });
+    let state = answeredOperator();
+    const perEvent: Command[][] = [];
+    for (const event of events) {
+      const d = flow(state, event, T0 + 2000);
+      state = d.state === state ? state : { ...d.state, version: state.version + 1 };
+      perEvent.push([...d.commands]);
+    }
+    return { state, perEvent, attempt: state.escalation!.attempts[0]!, commands: perEvent.flat() };
+  };
+  const joinsTheCustomer = (commands: readonly Command[]) => commands.some((c) => c.kind === 'joinConference' && c.callControlId === OPERATOR);
+
+  it.each<[string, CallFlowSettings['operatorScreening'], () => CallEvent[], 'joins' | 'released' | 'waits']>([
+    ['either: pressing 1 joins at once', 'either', () => [key('1')], 'joins'],
+    ['either: a person who heard the briefing and pressed nothing joins', 'either', () => [machine('human'), briefingEnds('')], 'joins'],
+    ['either: a person still hearing the briefing waits for it to end', 'either', () => [machine('human')], 'waits'],
+    ['either: the briefing over, machine detection not in yet, waits for it', 'either', () => [briefingEnds('')], 'waits'],
+    ['either: the briefing over and detection not sure: released', 'either', () => [briefingEnds(''), machine('not_sure')], 'released'],
+    ['human: pressing 1 alone is not enough while detection is out', 'human', () => [key('1')], 'waits'],
+    ['human: a person the detection found joins once briefed', 'human', () => [briefingEnds(''), machine('human')], 'joins'],
+    ['human: not sure is no person', 'human', () => [machine('not_sure')], 'released'],
+    ['keypress: a person who pressed nothing is released', 'keypress', () => [machine('human'), briefingEnds('')], 'released'],
+    ['keypress: pressing 1 joins', 'keypress', () => [briefingEnds('1')], 'joins'],
+    ['both: 1 and a person', 'both', () => [key('1'), machine('human')], 'joins'],
+    ['both: 1 but not sure', 'both', () => [key('1'), machine('not_sure')], 'released'],
+  ])('%s', (_name, screening, events, expected) => {
+    const { attempt, commands } = screenedWith(screening, events());
+    if (expected === 'joins') {
+      expect(attempt.status).toBe('joining');
+      expect(joinsTheCustomer(commands)).toBe(true);
+    } else if (expected === 'released') {
+      expect(attempt).toMatchObject({ status: 'failed', outcome: 'no-answer' });
+      expect(commands).toContainEqual({ kind: 'hangup', callControlId: OPERATOR });
+      expect(joinsTheCustomer(commands)).toBe(false);
+    } else {
+      expect(attempt.status).toBe('screening');
+      expect(commands).toEqual([]);
+    }
+  });
+
+  it('without machine detection, either means pressing 1: the briefing ending unanswered releases the leg', () => {
+    const { attempt } = screenedWith('either', [briefingEnds('')], false);
+    expect(attempt).toMatchObject({ status: 'failed', outcome: 'no-answer' });
+  });
+
+  it('pressing 1 before the briefing ends stops it before joining', () => {
+    const { perEvent } = screenedWith('either', [key('1')]);
+    expect(perEvent[0]).toEqual([
+      { kind: 'stopGather', callControlId: OPERATOR },
+      { kind: 'joinConference', conferenceId: CONF, callControlId: OPERATOR, mute: false },
+    ]);
+  });
+
+  it('a voicemail is released at once, never joined, and the next number is tried', () => {
+    const { attempt, perEvent, state } = screenedWith('either', [machine('machine')]);
+    expect(attempt).toMatchObject({ status: 'failed', outcome: 'voicemail' });
+    expect(kinds(perEvent[0]!)).toEqual(['hangup', 'speak', 'dialOperator']);
+    expect(perEvent[0]![1]).toMatchObject({ text: prompts.stillTrying });
+    expect(state.escalation?.attempts[1]).toEqual({ to: '+15550000002', status: 'ringing' });
+  });
+
+  it('an operator who presses 2 declines: released, next number', () => {
+    const { attempt, perEvent } = screenedWith('either', [key('2')]);
+    expect(attempt).toMatchObject({ status: 'failed', outcome: 'declined' });
+    expect(kinds(perEvent[0]!)).toEqual(['hangup', 'speak', 'dialOperator']);
+  });
+
+  it('an operator who does not take the call in time is released', () => {
+    const { attempt, perEvent } = screenedWith('either', [ev({ type: 'operator.accept-timeout', operator: ref })]);
+    expect(attempt).toMatchObject({ status: 'failed', outcome: 'no-answer', endedCause: 'not accepted in time' });
+    expect(kinds(perEvent[0]!)).toEqual(['hangup', 'speak', 'dialOperator']);
+  });
+
+  it('the accept timer of an attempt already joined, or of another round, changes nothing', () => {
+    const { perEvent } = screenedWith('either', [key('1'), ev({ type: 'operator.accept-timeout', operator: ref }), ev({ type: 'operator.accept-timeout', operator: { attempt: 0, round: 5 } })]);
+    expect(perEvent[1]).toEqual([]);
+    expect(perEvent[2]).toEqual([]);
+  });
+
+  it('an operator hanging up while being briefed declined', () => {
+    const { attempt } = screenedWith('either', [ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref })]);
+    expect(attempt).toMatchObject({ status: 'failed', outcome: 'declined' });
+  });
+
+  it.each([
+    ['user_busy', 'busy'],
+    ['timeout', 'no-answer'],
+    ['no_answer', 'no-answer'],
+    ['call_rejected', 'declined'],
+  ])('a ringing leg ending %s is recorded as %s, and the next number is tried', (cause, outcome) => {
+    const { state, perEvent } = run(inMenu(), [gather('1'), ev({ type: 'call.hangup', callControlId: OPERATOR, cause, operator: ref })]);
+    expect(state.escalation?.attempts[0]).toMatchObject({ status: 'failed', outcome, endedCause: cause });
+    expect(kinds(perEvent[1]!)).toEqual(['speak', 'dialOperator']);
+  });
+
+  it('keys and machine verdicts from a leg the session never dialed change nothing', () => {
+    const state = answeredOperator();
+    for (const event of [
+      ev({ type: 'call.dtmf', callControlId: 'v3:stranger', digit: '1' }),
+      ev({ type: 'gather.ended', callControlId: 'v3:stranger', digits: '1', status: 'valid' }),
+      ev({ type: 'operator.machine', callControlId: 'v3:stranger', result: 'human' }),
+    ]) {
+      expect(transition(state, event, T0).state).toBe(state);
+    }
+  });
+});
+
+describe('call flow: every dial outcome moves the escalation on', () => {
+  const refused = (attempt: number, round = 0) => ev({ type: 'operator.refused', operator: { attempt, round }, reason: 'Telnyx refused the dial (403)' });
+
+  it('a refused dial tries the next number at once; the last refused ends the round with an apology and the menu', () => {
+    const { state, perEvent } = run(inMenu(), [gather('1'), refused(0), refused(1)]);
+    expect(kinds(perEvent[1]!)).toEqual(['speak', 'dialOperator']);
+    expect(kinds(perEvent[2]!)).toEqual(['speak', 'playMenu']);
+    expect(perEvent[2]![0]).toMatchObject({ text: prompts.noOperator });
+    expect(state.escalation).toMatchObject({ status: 'failed' });
+    expect(state.escalation?.attempts).toEqual([
+      { to: '+15550000001', status: 'failed', outcome: 'refused', endedCause: 'Telnyx refused the dial (403)' },
+      { to: '+15550000002', status: 'failed', outcome: 'refused', endedCause: 'Telnyx refused the dial (403)' },
+    ]);
+  });
+
+  it('a refusal for an attempt whose leg exists, or of an older round, changes nothing', () => {
+    const bound = run(inMenu(), [gather('1'), ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: { attempt: 0, round: 0 } })]).state;
+    expect(transition(bound, refused(0), T0).state).toBe(bound);
+    expect(transition(bound, refused(0, 3), T0).state).toBe(bound);
+  });
+
+  it('a leg that turns up for an attempt already given up is released', () => {
+    const { perEvent } = run(inMenu(), [gather('1'), refused(0), ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: { attempt: 0, round: 0 } })]);
+    expect(perEvent[2]).toEqual([{ kind: 'hangup', callControlId: OPERATOR }]);
+  });
+});
+
+describe('call flow: an operator who leaves', () => {
+  const ref = { attempt: 0, round: 0 };
+  const connected = () =>
+    run(inMenu(), [
+      gather('1'),
+      ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.dtmf', callControlId: OPERATOR, digit: '1' }),
+      joined(OPERATOR),
+    ]).state;
+
+  it('hanging up: the customer is told and offered the menu again; pressing 1 starts a new round', () => {
+    const { perEvent, state } = run(connected(), [ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref }), gather('1')]);
+    expect(kinds(perEvent[0]!)).toEqual(['speak', 'playMenu']);
+    expect(perEvent[0]![0]).toMatchObject({ text: prompts.operatorLeft });
+    expect(kinds(perEvent[1]!)).toEqual(['speak', 'dialOperator']);
+    expect(state.escalation).toMatchObject({ round: 1, status: 'dialing' });
+  });
+
+  it('leaving the conference with the leg still up: the same, and the leg is released', () => {
+    const { perEvent, state } = run(connected(), [ev({ type: 'participant.left', conferenceId: CONF, callControlId: OPERATOR })]);
+    expect(kinds(perEvent[0]!)).toEqual(['hangup', 'speak', 'playMenu']);
+    expect(state.escalation).toMatchObject({ status: 'left', attempts: [{ status: 'failed', outcome: 'left' }] });
+  });
+
+  it('after the customer left, the operator going is only clean-up', () => {
+    const ended = run(connected(), [hangup(CUSTOMER)]).state;
+    expect(transition(ended, ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref }), T0).commands).toEqual([]);
+  });
+});
+
+describe('call flow: backstops', () => {
+  const check = () => ev({ type: 'session.check' });
+
+  it('a live call is checked again; one quiet for a whole interval is asked about', () => {
+    const live = inMenu();
+    expect(transition(live, check(), T0 + 1000).commands).toEqual([{ kind: 'scheduleWakeup', wakeup: { kind: 'check', sessionId: live.id }, delaySeconds: 300 }]);
+    expect(kinds(transition(live, check(), T0 + 1000 + 300_000).commands)).toEqual(['checkCall', 'scheduleWakeup']);
+  });
+
+  it('a customer leg Telnyx says is gone ends the session; one still up changes nothing', () => {
+    const { state, perEvent } = run(inMenu(), [ev({ type: 'customer.status', alive: true }), ev({ type: 'customer.status', alive: false })]);
+    expect(perEvent[0]).toEqual([]);
+    expect(state).toMatchObject({ status: 'ended', endReason: 'the customer’s leg is gone' });
+    expect(kinds(perEvent[1]!)).toEqual(['endConference', 'stopAnalyzer', 'hangup']);
+  });
+
+  it('a call past the maximum age is closed: the customer too is hung up', () => {
+    const { state, perEvent } = run(inMenu(), [check()], T0 + 3600_000);
+    expect(state).toMatchObject({ status: 'ended', endReason: 'the call outlived MAX_CALL_AGE_SECONDS' });
+    expect(perEvent[0]).toContainEqual({ kind: 'hangup', callControlId: CUSTOMER });
+    expect(perEvent[0]).toContainEqual({ kind: 'stopAnalyzer', connectionId: 'conn-1' });
+  });
+
+  it('an ended session takes no more checks', () => {
+    const ended = run(inMenu(), [hangup(CUSTOMER)]).state;
+    expect(transition(ended, check(), T0 + 999_999).commands).toEqual([]);
+  });
+});
+
+describe('call flow: the analyzer, where it goes wrong', () => {
+  const keyed = (code: string, gapMs: number) =>
+    [...code].map((digit, i) => ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit, occurredAtMs: T0 + 100 + i * gapMs }));
+  const withCaller = (): Session => ({ ...fresh(), customer: { ...fresh().customer, callerKey: 'k-1' } });
+
+  it('a "customer" that keys a session code at a machine’s pace is the analyzer: ended, hung up, its number remembered', () => {
+    const { state, perEvent } = run(withCaller(), [incoming(), started(), answered(), ...keyed('9876543210#', 150)]);
+    expect(state).toMatchObject({ status: 'ended' });
+    expect(state.endReason).toMatch(/keyed a session code/);
+    expect(perEvent.at(-1)).toContainEqual({ kind: 'rememberAnalyzerCaller', callerKey: 'k-1' });
+    expect(perEvent.at(-1)).toContainEqual({ kind: 'hangup', callControlId: CUSTOMER });
+    expect(perEvent.at(-1)).toContainEqual({ kind: 'stopAnalyzer', connectionId: 'conn-1' });
+  });
+
+  it('a person slowly typing ten digits and # is a customer still', () => {
+    const { state } = run(withCaller(), [incoming(), started(), answered(), ...keyed('2222222222#', 4000)]);
+    expect(state.status).toBe('active');
+  });
+
+  it('an analyzer leg whose start failed is hung up, never joined or polled', () => {
+    const failed = run(fresh(), [incoming(), ev({ type: 'analyzer.failed', reason: 'timeout' }), answered(), created(), joined(CUSTOMER)]).state;
+    const { perEvent, state } = run(failed, [identified()]);
+    expect(perEvent[0]).toEqual([{ kind: 'hangup', callControlId: ANALYZER }]);
+    expect(state.poll.active).toBe(false);
+  });
+});
+
+describe('call flow: prompts Telnyx refuses on a conferenced leg', () => {
+  it('the menu refused falls back to the conference’s own speech to the customer, answered by plain keys', () => {
+    const menu = inMenu();
+    const { perEvent, state } = run(menu, [
+      ev({ type: 'prompt.refused', prompt: 'playMenu', text: prompts.menu }),
+      ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '2' }),
+      ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' }),
+    ]);
+    expect(perEvent[0]).toEqual([{ kind: 'conferenceSpeak', conferenceId: CONF, callControlIds: [CUSTOMER], text: prompts.menu }]);
+    expect(perEvent[1]).toEqual([{ kind: 'conferenceSpeak', conferenceId: CONF, callControlIds: [CUSTOMER], text: prompts.menu }]);
+    expect(perEvent[2]).toEqual([{ kind: 'conferenceSpeak', conferenceId: CONF, callControlIds: [CUSTOMER], text: prompts.connecting }, expect.objectContaining({ kind: 'dialOperator' })]);
+    expect(state.promptPath).toBe('conference');
+  });
+
+  it('a second refusal changes nothing (no loop)', () => {
+    const fallen = run(inMenu(), [ev({ type: 'prompt.refused', prompt: 'speak', text: prompts.connecting })]).state;
+    expect(transition(fallen, ev({ type: 'prompt.refused', prompt: 'speak', text: prompts.connecting }), T0).state).toBe(fallen);
+  });
+});
+
+describe('call flow: what was heard, remembered by time', () => {
+  const heard = (seq: number, utterances: { id: string; text: string; score: number; atMs: number }[]) =>
+    ev({ type: 'utterances.heard', utterances, poll: { seq, messageId: `m${seq}` } });
+  const line = (id: string, atMs: number, score = 0.1) => ({ id, text: `I have a question number ${id}`, score, atMs });
+
+  it('an utterance dated before the late window behind the newest one counts as heard, however many came between', () => {
+    const longCall = run(inMenu(), [heard(0, [line('a', T0)]), heard(1, [line('b', T0 + 40 * 60_000)])]).state;
+    const { state } = run(longCall, [heard(2, [line('old', T0 + 60_000, -0.95)])]);
+    expect(state.utterances.map((u) => u.id)).toEqual(['a', 'b']);
+    expect(state.escalation).toBeUndefined();
+    expect(state.heard.recent.map((r) => r.id)).toEqual(['b']);
+  });
+
+  it('a late message inside the window still counts, once', () => {
+    const { state } = run(inMenu(), [heard(0, [line('a', T0 + 10_000)]), heard(1, [line('late', T0 + 5000), line('a', T0 + 10_000)]), heard(2, [line('late', T0 + 5000)])]);
+    expect(state.utterances.map((u) => u.id)).toEqual(['late', 'a']);
   });
 });

@@ -107,3 +107,21 @@ describe('ordering and prompts', () => {
     expect(evaluatePolicy([u(-1)], [], config).escalate).toBe(false);
   });
 });
+
+describe('the policy orders utterances by when they were said', () => {
+  const u = (id: string, atMs: number, score: number) => ({ id, text: `line ${id}`, score, atMs });
+
+  it('a calm utterance heard late does not break a streak it was not part of', () => {
+    const history = [u('a', 1000, -0.4), u('b', 2000, -0.4)];
+    // Said before the streak began, heard only now: the streak is a, b, c.
+    const verdict = evaluatePolicy(history, [u('early', 500, 0.9), u('c', 3000, -0.4)], config);
+    expect(verdict).toMatchObject({ escalate: true, reason: { rule: 'streak', text: 'line c' } });
+  });
+
+  it('a negative utterance heard late is judged with what came before it, not after', () => {
+    const history = [u('a', 1000, 0.5), u('b', 2000, 0.5), u('c', 3000, 0.5)];
+    const verdict = evaluatePolicy(history, [u('late', 500, -0.4)], config);
+    // As of when it was said it was the first utterance: no window or streak yet.
+    expect(verdict).toEqual({ escalate: false });
+  });
+});

@@ -3,7 +3,7 @@ import { createCallFlow, newSession } from '../../lib/core/call-flow.js';
 import { stampCommands } from '../../lib/core/command-ids.js';
 import type { CallFlowSettings, Session, SessionRecord, StampedCommand } from '../../lib/core/model.js';
 import { pollStanding } from '../../lib/core/poll-chain.js';
-import { analyzerStartGraceMs, claimsFor, decide, eventForResult, firstRecord, isSameCall, linksOf, newLinks, wakeupEvent } from '../../lib/core/records.js';
+import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, linksOf, needsTelephony, newLinks, replayWindowMs, stillMatters, unidentifiedLegCommands, wakeupEvent } from '../../lib/core/records.js';
 
 const settings: CallFlowSettings = {
   transferNumbers: ['+15550000001', '+15550000002'],
@@ -13,6 +13,10 @@ const settings: CallFlowSettings = {
   maxCallAgeSeconds: 3600,
   maxMenuMisses: 3,
   policy: { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 },
+  operatorScreening: 'either',
+  detectMachines: true,
+  operatorAcceptTimeoutSeconds: 30,
+  sessionCheckSeconds: 300,
 };
 const transition = createCallFlow(settings);
 const T0 = 1_700_000_000_000;
@@ -27,8 +31,8 @@ describe('session records: what a delivery does to the stored session', () => {
     const { record, commands, links } = firstRecord(transition, fresh(), { type: 'customer.incoming', id: 'e0', callControlId: 'v3:c' }, T0);
     expect(record.session.version).toBe(1);
     expect(record.seenEventIds).toEqual(['e0']);
-    expect(commands.map((c) => c.kind)).toEqual(['answer', 'startAnalyzer']);
-    expect(record.effects).toEqual([{ eventId: 'e0', commands }]);
+    expect(commands.map((c) => c.kind)).toEqual(['answer', 'startAnalyzer', 'scheduleWakeup']);
+    expect(record.effects).toEqual([{ eventId: 'e0', commands, atMs: T0 }]);
     expect(links).toEqual([{ kind: 'leg', callControlId: 'v3:c', role: 'customer' }]);
   });
 
@@ -52,7 +56,7 @@ describe('session records: what a delivery does to the stored session', () => {
     // Once the analyzer answered, its start is not repeated (Symbl has no idempotency key).
     const answered = { ...record, session: { ...record.session, analyzer: { ...record.session.analyzer, status: 'started' as const } } };
     const again = decide(transition, answered, { type: 'customer.incoming', id: 'e0', callControlId: 'v3:c' }, T0 + 1);
-    expect(again.kind === 'duplicate' && again.replay.map((c) => c.kind)).toEqual(['answer']);
+    expect(again.kind === 'duplicate' && again.replay.map((c) => c.kind)).toEqual(['answer', 'scheduleWakeup']);
   });
 
   it('after the call ended, a replay repeats only the clean-up', () => {
@@ -69,7 +73,7 @@ describe('session records: what a delivery does to the stored session', () => {
   });
 
   it('a dial is replayed only while its attempt still rings with no leg bound', () => {
-    const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+15550000001', conferenceId: 'conf', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 0, round: 0 } }]);
+    const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+15550000001', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 0, round: 0 }, detectMachine: true }]);
     const base = started();
     const escalated = (attempt: Session['escalation'] extends infer E ? (E extends { attempts: readonly (infer A)[] } ? A : never) : never): SessionRecord => ({
       ...base,
@@ -91,7 +95,7 @@ describe('session records: what a delivery does to the stored session', () => {
       ...fresh(),
       analyzer: { source: 'symbl', status: 'joined', callControlId: 'v3:a' },
       conference: { name: 'ivr-x', id: 'conf', ended: false },
-      escalation: { reason: { rule: 'dtmf', detail: '' }, claimedAtMs: T0, round: 0, attempts: [{ to: '+1', status: 'answered', callControlId: 'v3:o' }], status: 'connected', briefed: true },
+      escalation: { reason: { rule: 'dtmf', detail: '' }, claimedAtMs: T0, round: 0, attempts: [{ to: '+1', status: 'connected', callControlId: 'v3:o' }], status: 'connected', briefed: true },
     };
     expect(linksOf(session)).toEqual([
       { kind: 'leg', callControlId: 'v3:c', role: 'customer' },
@@ -108,35 +112,107 @@ describe('session records: what a delivery does to the stored session', () => {
   });
 });
 
-describe('claims: the analyzer start runs once', () => {
+describe('claims: the analyzer start runs once, ever', () => {
   const [start] = stampCommands('e0', [{ kind: 'startAnalyzer', sessionId: '0123456789', dtmf: ',,0123456789#' }]) as StampedCommand[];
-  const [speak] = stampCommands('e0', [{ kind: 'hangup', callControlId: 'v3:c' }]) as StampedCommand[];
+  const [hangUp] = stampCommands('e0', [{ kind: 'hangup', callControlId: 'v3:c' }]) as StampedCommand[];
 
-  it.each([
-    ['a first run takes the one claim', undefined, T0, 1],
-    ['a replay inside the grace period may only take the same claim', T0 - analyzerStartGraceMs + 1, T0, 1],
-    ['a replay after the grace period may take one late claim', T0 - analyzerStartGraceMs, T0, 2],
-  ] as const)('%s', (_name, updatedAtMs, nowMs, count) => {
-    const replayOf = updatedAtMs === undefined ? undefined : { ...fresh(), updatedAtMs };
-    const keys = claimsFor('0123456789', start!, replayOf, nowMs)!;
-    expect(keys).toHaveLength(count);
-    expect(keys[0]).toBe(`0123456789:${start!.commandId}`);
-    if (count === 2) expect(keys[1]).toBe(`0123456789:${start!.commandId}:late`);
+  it('a start runs under one claim, the same for a first run and every replay', () => {
+    expect(claimsFor('0123456789', start!)).toEqual([`0123456789:${start!.commandId}`]);
   });
 
   it('other commands run without a claim', () => {
-    expect(claimsFor('0123456789', speak!, fresh(), T0)).toBeUndefined();
+    expect(claimsFor('0123456789', hangUp!)).toBeUndefined();
+  });
+});
+
+describe('commands that failed for now', () => {
+  const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+1', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 1, round: 0 }, detectMachine: true }]);
+  const [speak] = stampCommands('e6', [{ kind: 'speak', callControlId: 'v3:c', text: 'hi', tag: { role: 'customer' } }]);
+
+  it('are retried through the queue with growing delays', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8].map((attempt) => {
+      const next = afterUnavailable('0123456789', speak!, attempt, 'Telnyx answered 503');
+      return 'retry' in next && next.retry.kind === 'scheduleWakeup' ? next.retry.delaySeconds : undefined;
+    });
+    expect(delays).toEqual([1, 2, 4, 8, 15, 30, 60, 120]);
+    const first = afterUnavailable('0123456789', speak!, 1, 'x');
+    expect(first).toEqual({
+      retry: { kind: 'scheduleWakeup', wakeup: { kind: 'retry', sessionId: '0123456789', command: speak, attempt: 1 }, delaySeconds: 1, commandId: `${speak!.commandId}:retry-1` },
+    });
+  });
+
+  it('once the retries are spent, a dial gives up as a refusal (the next number is tried); other commands just stop', () => {
+    expect(afterUnavailable('0123456789', dial!, 9, 'Telnyx answered 503')).toEqual({
+      event: { type: 'operator.refused', id: `${dial!.commandId}:abandoned`, operator: { attempt: 1, round: 0 }, reason: 'the dial could not be placed: Telnyx answered 503' },
+    });
+    expect(afterUnavailable('0123456789', speak!, 9, 'x')).toEqual({ event: undefined });
+  });
+
+  it('a retry runs only while it still matters', () => {
+    const live = started().session;
+    expect(stillMatters(speak!, live)).toBe(true);
+    expect(stillMatters(speak!, { ...live, status: 'ended' })).toBe(false);
+    expect(stillMatters(dial!, live)).toBe(false);
+    const [hangUp] = stampCommands('e7', [{ kind: 'hangup', callControlId: 'v3:a' }]);
+    expect(stillMatters(hangUp!, { ...live, status: 'ended' })).toBe(true);
+    expect(stillMatters(hangUp!, undefined)).toBe(true);
+    expect(stillMatters(speak!, undefined)).toBe(false);
+  });
+
+  it('our own queue and table are no telephony (they are never deferred)', () => {
+    expect(needsTelephony(speak!)).toBe(true);
+    const first = afterUnavailable(undefined, speak!, 1, 'x');
+    expect('retry' in first && needsTelephony(first.retry)).toBe(false);
+  });
+});
+
+describe('effects are kept for the redelivery window', () => {
+  it('an effect older than the window is dropped; of the poll chain only the newest is kept', () => {
+    let record = started();
+    const at = (ms: number) => T0 + ms;
+    const step = (event: Parameters<typeof decide>[2], ms: number) => {
+      const d = decide(transition, record, event, at(ms));
+      if (d.kind === 'changed') record = d.record;
+    };
+    step({ type: 'conference.created', id: 'c', conferenceId: 'conf', callControlId: 'v3:c' }, 1000);
+    step({ type: 'call.answered', id: 'a', callControlId: 'v3:c' }, 2000);
+    expect(record.effects.map((e) => e.eventId)).toEqual(['e0', 'a']);
+    step({ type: 'session.check', id: 'k1' }, replayWindowMs + 1500);
+    expect(record.effects.map((e) => e.eventId)).toEqual(['a', 'k1']);
+  });
+});
+
+describe('an analyzer leg that never says its session', () => {
+  it('is hung up; one that did is left alone', () => {
+    expect(unidentifiedLegCommands('v3:a', undefined).map((c) => c.kind)).toEqual(['hangup']);
+    expect(unidentifiedLegCommands('v3:a', '0123456789')).toEqual([]);
   });
 });
 
 describe('command answers as events', () => {
-  const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+1', conferenceId: 'c', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 1, round: 2 } }]);
+  const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+1', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 1, round: 2 }, detectMachine: true }]);
+  const [check] = stampCommands('e8', [{ kind: 'checkCall', callControlId: 'v3:c' }]);
+  const [menu] = stampCommands('e9', [{ kind: 'playMenu', callControlId: 'v3:c', text: 'the menu', tag: { role: 'customer' } }]);
+
+  it.each([
+    ['alive', { kind: 'call-status', alive: true }, true],
+    ['gone', { kind: 'call-status', alive: false }, false],
+    ['unknown to Telnyx', { kind: 'refused', status: 404 }, false],
+  ] as const)('a customer leg Telnyx reports %s', (_name, result, alive) => {
+    expect(eventForResult(check!, result)).toEqual({ type: 'customer.status', id: `${check!.commandId}:status`, alive });
+  });
+
+  it('a prompt refused on the customer leg', () => {
+    expect(eventForResult(menu!, { kind: 'refused', status: 422 })).toEqual({ type: 'prompt.refused', id: `${menu!.commandId}:refused`, prompt: 'playMenu', text: 'the menu' });
+    expect(eventForResult(menu!, { kind: 'done' })).toBeUndefined();
+  });
   const [start] = stampCommands('e0', [{ kind: 'startAnalyzer', sessionId: 's', dtmf: 'x' }]);
 
   it.each([
     ['a dial placing a leg', dial!, { kind: 'dialed', callControlId: 'v3:o' }, { type: 'operator.initiated', id: `${dial!.commandId}:dialed`, callControlId: 'v3:o', operator: { attempt: 1, round: 2 } }],
     ['an analyzer start', start!, { kind: 'analyzer-started', connectionId: 'k', conversationId: 'v' }, { type: 'analyzer.started', id: `${start!.commandId}:started`, connectionId: 'k', conversationId: 'v' }],
     ['an analyzer that failed to start', start!, { kind: 'analyzer-failed', reason: 'down' }, { type: 'analyzer.failed', id: `${start!.commandId}:failed`, reason: 'down' }],
+    ['a dial refused', dial!, { kind: 'refused', status: 403 }, { type: 'operator.refused', id: `${dial!.commandId}:refused`, operator: { attempt: 1, round: 2 }, reason: 'Telnyx refused the dial (403)' }],
     ['a plain success', dial!, { kind: 'done' }, undefined],
   ] as const)('%s', (_name, command, result, expected) => {
     expect(eventForResult(command, result)).toEqual(expected);
@@ -157,6 +233,8 @@ describe('the poll chain', () => {
 
   it('a queue message becomes the event it brings', () => {
     expect(wakeupEvent({ kind: 'analyzer-timeout', sessionId: 's' }, 'm1', [])).toEqual({ type: 'analyzer.timeout', id: 'timeout:m1' });
+    expect(wakeupEvent({ kind: 'check', sessionId: 's' }, 'm3', [])).toEqual({ type: 'session.check', id: 'check:m3' });
+    expect(wakeupEvent({ kind: 'accept-timeout', sessionId: 's', round: 1, attempt: 0 }, 'm4', [])).toEqual({ type: 'operator.accept-timeout', id: 'accept:m4', operator: { round: 1, attempt: 0 } });
     const heard = [{ id: 'u', text: 'hi', score: 0, atMs: 1 }];
     expect(wakeupEvent({ kind: 'poll', sessionId: 's', seq: 4 }, 'm2', heard)).toEqual({ type: 'utterances.heard', id: 'poll:4:m2', utterances: heard, poll: { seq: 4, messageId: 'm2' } });
   });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { HeardDigit } from '../../lib/core/analyzer-code.js';
 import type { LegTag } from '../../lib/core/model.js';
-import { route, routeOutcome, type Found, type InboundEvent, type Route, type RoutingSettings } from '../../lib/core/routing.js';
+import { callerKeyOf, route, routeOutcome, type Found, type InboundEvent, type Route, type RoutingSettings } from '../../lib/core/routing.js';
 import { sessionIdCandidates } from '../../lib/core/session-ids.js';
 
 const NOW = 1_700_000_000_000;
 const SESSION = '0123456789';
-const symbl: RoutingSettings = { source: 'symbl', analyzerNumbers: ['+15550009999'], conferenceNamePrefix: 'ivr', scoresTranscripts: false };
-const telnyx: RoutingSettings = { source: 'telnyx', analyzerNumbers: [], conferenceNamePrefix: 'ivr', scoresTranscripts: true };
+const symbl: RoutingSettings = { source: 'symbl', analyzerNumbers: ['+15550009999'], conferenceNamePrefix: 'ivr', conferenceNumber: '+15550001000', scoresTranscripts: false, analyzerIdentifySeconds: 30 };
+const telnyx: RoutingSettings = { source: 'telnyx', analyzerNumbers: [], conferenceNamePrefix: 'ivr', conferenceNumber: '+15550001000', scoresTranscripts: true, analyzerIdentifySeconds: 30 };
 
 type Body = InboundEvent extends infer E ? (E extends InboundEvent ? Omit<E, 'id' | 'occurredAtMs' | 'tag'> : never) : never;
 const ev = (body: Body, tag?: LegTag, occurredAtMs?: number): InboundEvent => ({ id: 'evt-1', occurredAtMs, tag, ...body }) as InboundEvent;
@@ -24,7 +24,7 @@ function routeWith(event: InboundEvent, answers: Found, settings = symbl): { ask
     const r = route(event, found, settings, NOW);
     if (r.kind !== 'look-up') return { asked, final: r };
     asked.push(r.lookup.kind);
-    const key = r.lookup.kind === 'analyzer-digit' ? 'digits' : r.lookup.kind;
+    const key = r.lookup.kind === 'analyzer-digit' ? 'digits' : r.lookup.kind === 'caller' ? 'analyzerCaller' : r.lookup.kind;
     const answer = (answers as Record<string, unknown>)[key];
     found = { ...found, [key]: answer === undefined ? null : answer };
   }
@@ -111,11 +111,16 @@ describe('routing: which session an event belongs to, and as what', () => {
   });
 
   it('a customer calling starts a session: candidates derived from the leg, the caller masked', () => {
-    const { final } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:c', from: '+14155550123', to: '+15550001000' }), {});
+    const { final, asked } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:c', from: '+14155550123', to: '+15550001000' }), { analyzerCaller: false });
+    expect(asked).toEqual(['caller']);
     expect(final.kind).toBe('start');
     if (final.kind !== 'start') return;
     expect(final.candidates.map((s) => s.id)).toEqual([...sessionIdCandidates('v3:c')]);
-    expect(final.candidates[0]).toMatchObject({ customer: { callControlId: 'v3:c', fromMasked: '+1********23' }, conference: { name: `ivr-${final.candidates[0]!.id}` }, createdAtMs: NOW });
+    expect(final.candidates[0]).toMatchObject({
+      customer: { callControlId: 'v3:c', fromMasked: '+1********23', callerKey: callerKeyOf('+14155550123') },
+      conference: { name: `ivr-${final.candidates[0]!.id}` },
+      createdAtMs: NOW,
+    });
     expect(final.event).toEqual({ type: 'customer.incoming', id: 'evt-1', callControlId: 'v3:c' });
   });
 
@@ -123,14 +128,33 @@ describe('routing: which session an event belongs to, and as what', () => {
     const { final } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:a', from: '+15550009999', to: '+15550001000' }), {});
     expect(final).toMatchObject({ kind: 'leg', outcome: 'analyzer-answered' });
     if (final.kind !== 'leg') return;
-    expect(final.commands.map((c) => c.kind)).toEqual(['answer', 'collectCode']);
+    expect(final.commands.map((c) => c.kind)).toEqual(['answer', 'collectCode', 'scheduleWakeup']);
     expect(final.commands[0]).toMatchObject({ callControlId: 'v3:a', tag: { role: 'analyzer' } });
-    expect(new Set(final.commands.map((c) => c.commandId)).size).toBe(2);
+    expect(final.commands[2]).toMatchObject({ wakeup: { kind: 'leg-check', callControlId: 'v3:a' }, delaySeconds: 30 });
+    expect(new Set(final.commands.map((c) => c.commandId)).size).toBe(3);
+  });
+
+  it('a caller that turned out to be the analyzer before is taken as the analyzer again', () => {
+    const { final } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:a', from: '+15557770000', to: '+15550001000' }), { analyzerCaller: true });
+    expect(final).toMatchObject({ kind: 'leg', outcome: 'analyzer-answered' });
+  });
+
+  it('a call from our own number is refused, never a customer', () => {
+    const { asked, final } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:x', from: '+15550001000', to: '+15550001000' }), {});
+    expect(asked).toEqual([]);
+    expect(final).toMatchObject({ kind: 'leg', outcome: 'own-number-refused' });
+    if (final.kind === 'leg') expect(final.commands.map((c) => c.kind)).toEqual(['hangup']);
+  });
+
+  it('answering-machine detection on an operator leg reaches its session', () => {
+    const { final } = routeWith(ev({ type: 'call.machine', callControlId: 'v3:o', result: 'machine' }, operator), {});
+    expect(final).toMatchObject({ kind: 'session', event: { type: 'operator.machine', callControlId: 'v3:o', result: 'machine', operator: { attempt: 1, round: 0 } } });
   });
 
   it('a call from the analyzer’s number is a customer under the Telnyx source', () => {
-    const { final } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:a', from: '+15550009999', to: '+15550001000' }), {}, telnyx);
+    const { final, asked } = routeWith(ev({ type: 'call.incoming', callControlId: 'v3:a', from: '+15550009999', to: '+15550001000' }), {}, telnyx);
     expect(final.kind).toBe('start');
+    expect(asked).toEqual([]);
   });
 
   describe('the analyzer leg telling its code', () => {

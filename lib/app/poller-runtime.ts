@@ -1,0 +1,15 @@
+import type { SentimentSource } from '../sentiment/sentiment-source.js';
+import { createSymblSource } from '../symbl/symbl-source.js';
+import type { Config } from '../config.js';
+import { createPollerApp, type PollerApp } from './poller-app.js';
+import { createShared, type RuntimeOptions, type Shared } from './shared-runtime.js';
+
+export function pollerOf(options: RuntimeOptions, shared: Shared): { poller: PollerApp; source: SentimentSource | undefined } {
+  const source = shared.symbl ? createSymblSource(shared.symbl) : undefined;
+  return { poller: createPollerApp({ loop: shared.loop, sessions: shared.store, lookups: shared.store, source, log: options.log }), source };
+}
+
+/** The poller function's use case, with what it needs and nothing else. */
+export async function createPollerRuntime(config: Config, options: RuntimeOptions): Promise<PollerApp> {
+  return pollerOf(options, await createShared(config, options)).poller;
+}

@@ -1,0 +1,42 @@
+/**
+ * The product's one timeout budget. Every wait the functions can spend is bounded here, and
+ * `test/unit/timeouts.test.ts` checks the sum: a function never outlives its timeout, and a
+ * poll message is never delivered again while its first handler still runs.
+ */
+export const timeouts = {
+  /** One Telnyx API request (the SDK's own retries are off: the tries below are ours). */
+  telnyxRequestMs: 2000,
+  /** Tries of one Telnyx command inline; then it is left to the durable retry through the queue. */
+  telnyxTries: 2,
+  /** The longest wait between tries, a `Retry-After` from Telnyx included. */
+  telnyxBackoffCapMs: 500,
+  /** One Symbl request (its client does not retry; a failed poll skips a cycle). */
+  symblRequestMs: 4000,
+  /** Commands an invocation starts inline after this long go to the durable retry instead, unrun. */
+  commandBudgetMs: 4000,
+  /** One DynamoDB request, and tries of it. */
+  dynamoRequestMs: 1000,
+  dynamoTries: 2,
+  /** Store round trips one invocation makes at most in the common worst case: look-ups, a read, a write, a conflict. */
+  dynamoRoundTrips: 4,
+  /** One SQS send, and tries of it. */
+  sqsRequestMs: 1000,
+  sqsTries: 2,
+  /** Both functions' timeout. */
+  functionTimeoutSeconds: 30,
+  /** The poll queue's visibility timeout: Lambda's guidance for SQS event sources is six times the function timeout. */
+  visibilityTimeoutSeconds: 180,
+} as const;
+
+/** The longest one Telnyx command can take inline: every try timing out, with the capped waits between. */
+export const telnyxCommandWorstMs = timeouts.telnyxTries * timeouts.telnyxRequestMs + (timeouts.telnyxTries - 1) * timeouts.telnyxBackoffCapMs;
+
+/** The longest a webhook can take: the command budget, one last command started just before it ran out, the store and a send. */
+export const webhookWorstMs =
+  timeouts.commandBudgetMs +
+  Math.max(telnyxCommandWorstMs, timeouts.symblRequestMs) +
+  timeouts.dynamoRoundTrips * timeouts.dynamoTries * timeouts.dynamoRequestMs +
+  timeouts.sqsTries * timeouts.sqsRequestMs;
+
+/** The longest a poller batch can take: its messages run side by side, each a webhook's worth plus one read of the analyzer. */
+export const pollerWorstMs = webhookWorstMs + timeouts.symblRequestMs;
