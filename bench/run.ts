@@ -200,7 +200,7 @@ async function untilListening(h: Harness, customer: ReturnType<Harness['call']>)
   await h.telnyx.waitFor(() => customer.heard.includes(prompts.menu), 20_000);
   for (let i = 0; i < 100; i++) {
     const session = (await h.sessionOf(customer))?.session;
-    if (session?.poll.active && session.poll.seq > 0) return session;
+    if (session?.poll.active && ((await h.runtime.store.getPollCursor(session.id))?.seq ?? 0) > 0) return session;
     await sleep(100);
   }
   throw new Error('the poll chain never started');

@@ -16,6 +16,8 @@ export type ApplyOutcome = 'applied' | 'unchanged' | 'duplicate' | 'no-session';
 export interface CallLoop {
   /** Applies an event to a session, then the events its commands answer with, one after another. */
   apply(sessionId: string, event: CallEvent, known?: SessionRecord): Promise<ApplyOutcome>;
+  /** The same, answering also with the session as it stands once all of that is done. */
+  settle(sessionId: string, event: CallEvent, known?: SessionRecord): Promise<{ outcome: ApplyOutcome; record: SessionRecord | undefined }>;
   /** Creates a session with its first event; 'taken' when its id belongs to another call. */
   start(candidate: Session, event: CallEvent): Promise<ApplyOutcome | 'taken'>;
   /** Runs commands for a leg that belongs to no session. */
@@ -128,8 +130,8 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
     return false;
   }
 
-  /** Runs `first`'s commands and then each answer's event through the same steps. */
-  async function drain(sessionId: string, first: Step, queue: CallEvent[] = []): Promise<void> {
+  /** Runs `first`'s commands and then each answer's event through the same steps; answers with the last record. */
+  async function drain(sessionId: string, first: Step, queue: CallEvent[] = []): Promise<SessionRecord | undefined> {
     const deadline = deps.nowMs() + deps.commandBudgetMs;
     let record = first.record;
     queue.push(...(await run(sessionId, first, deadline)));
@@ -138,13 +140,17 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
       record = next.record;
       queue.push(...(await run(sessionId, next, deadline)));
     }
+    return record;
   }
 
   return {
     async apply(sessionId, event, known) {
+      return (await this.settle(sessionId, event, known)).outcome;
+    },
+
+    async settle(sessionId, event, known) {
       const first = await step(sessionId, event, known);
-      await drain(sessionId, first);
-      return first.outcome;
+      return { outcome: first.outcome, record: await drain(sessionId, first) };
     },
 
     async start(candidate, event) {

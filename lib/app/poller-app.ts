@@ -1,17 +1,20 @@
-import type { Utterance, Wakeup } from '../core/model.js';
-import { pollStanding } from '../core/poll-chain.js';
+import type { CallFlowSettings, Utterance, Wakeup } from '../core/model.js';
+import { nextPoll, pollStanding, wantsPolling } from '../core/poll-chain.js';
 import { unidentifiedLegCommands, wakeupEvent } from '../core/records.js';
 import type { Log } from '../log.js';
 import { SourceUnavailableError, type SentimentSource } from '../sentiment/sentiment-source.js';
-import type { SessionLookups, SessionRepository } from '../store/session-store.js';
+import type { PollCursors, SessionLookups, SessionRepository } from '../store/session-store.js';
 import type { ApplyOutcome, CallLoop } from './call-loop.js';
 
 export interface PollerAppDeps {
   readonly loop: CallLoop;
   readonly sessions: SessionRepository;
   readonly lookups: SessionLookups;
+  readonly cursors: PollCursors;
   readonly source: SentimentSource | undefined;
   readonly log: Log;
+  readonly nowMs: () => number;
+  readonly settings: Pick<CallFlowSettings, 'maxCallAgeSeconds' | 'pollIntervalSeconds'>;
 }
 
 export type PollOutcome = ApplyOutcome | 'stale' | 'source-unavailable' | 'ran';
@@ -27,15 +30,18 @@ export function createPollerApp(deps: PollerAppDeps) {
   async function poll(wakeup: Extract<Wakeup, { kind: 'poll' }>, messageId: string): Promise<PollOutcome> {
     const record = await deps.sessions.get(wakeup.sessionId);
     if (!record) return 'no-session';
-    const standing = pollStanding(record.session.poll, wakeup.seq, messageId);
+    // A chain the session no longer wants ends here: nothing written, nothing sent.
+    if (!wantsPolling(record.session, deps.nowMs(), deps.settings)) return 'stale';
+    const advanced = await deps.cursors.advancePollCursor(wakeup.sessionId, wakeup.seq, messageId);
+    const standing = advanced ? 'current' : pollStanding(await deps.cursors.getPollCursor(wakeup.sessionId), wakeup.seq, messageId);
     // Stale or doubled messages end here, before any call to the source.
     if (standing === 'stale') {
-      log.debug('poll message dropped', { sessionId: wakeup.sessionId, seq: wakeup.seq, chainAt: record.session.poll.seq, active: record.session.poll.active });
+      log.debug('poll message dropped', { sessionId: wakeup.sessionId, seq: wakeup.seq });
       return 'stale';
     }
     let heard: Utterance[] = [];
     let unavailable = false;
-    if (standing === 'current' && deps.source) {
+    if (deps.source) {
       try {
         heard = await deps.source.fetchUtterances(record.session);
       } catch (error) {
@@ -44,8 +50,12 @@ export function createPollerApp(deps: PollerAppDeps) {
         log.warn('sentiment source unavailable; skipping this cycle', { sessionId: wakeup.sessionId, error: error.message });
       }
     }
-    const outcome = await loop.apply(wakeup.sessionId, wakeupEvent(wakeup, messageId, heard), record);
-    return unavailable && outcome === 'applied' ? 'source-unavailable' : outcome;
+    // Heard nothing new: the session is not written at all.
+    const { outcome, record: latest } = await loop.settle(wakeup.sessionId, wakeupEvent(wakeup, messageId, heard), record);
+    const next = nextPoll(latest?.session ?? record.session, wakeup.seq, messageId, deps.nowMs(), deps.settings);
+    if (next) await loop.runLoose([next]);
+    if (unavailable) return 'source-unavailable';
+    return standing === 'current' ? 'applied' : outcome;
   }
 
   return async function handleMessage(wakeup: Wakeup, messageId: string): Promise<PollOutcome> {

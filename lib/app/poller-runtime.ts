@@ -6,7 +6,7 @@ import { createShared, type RuntimeOptions, type Shared } from './shared-runtime
 
 export function pollerOf(options: RuntimeOptions, shared: Shared): { poller: PollerApp; source: SentimentSource | undefined } {
   const source = shared.symbl ? createSymblSource(shared.symbl) : undefined;
-  return { poller: createPollerApp({ loop: shared.loop, sessions: shared.store, lookups: shared.store, source, log: options.log }), source };
+  return { poller: createPollerApp({ loop: shared.loop, sessions: shared.store, lookups: shared.store, cursors: shared.store, source, log: options.log, nowMs: shared.nowMs, settings: shared.settings }), source };
 }
 
 /** The poller function's use case, with what it needs and nothing else. */

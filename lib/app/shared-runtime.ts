@@ -50,6 +50,7 @@ export interface Shared {
   readonly executor: CommandExecutor;
   readonly loop: CallLoop;
   readonly nowMs: () => number;
+  readonly settings: CallFlowSettings;
 }
 
 /**
@@ -112,14 +113,15 @@ export async function createShared(config: Config, options: RuntimeOptions): Pro
     callers: store,
     log,
   });
+  const settings = callFlowSettings(config);
   const loop = createCallLoop({
     sessions: store,
     claims: store,
     executor,
-    transition: createCallFlow(callFlowSettings(config)),
+    transition: createCallFlow(settings),
     log,
     nowMs,
     commandBudgetMs: options.commandBudgetMs ?? timeouts.commandBudgetMs,
   });
-  return { store, symbl, executor, loop, nowMs };
+  return { store, symbl, executor, loop, nowMs, settings };
 }

@@ -15,7 +15,6 @@ import type {
   Session,
   Utterance,
 } from './model.js';
-import { pollStanding } from './poll-chain.js';
 import { operatorBriefing, prompts } from './prompts.js';
 
 /** Utterances kept on the session: enough for any window or streak rule. */
@@ -59,7 +58,7 @@ export function newSession(init: NewSession, nowMs: number): Session {
     conference: { name: `${init.conferenceNamePrefix}-${init.id}`, ended: false },
     analyzer: { source: init.source, status: 'none' },
     menu: { status: 'waiting', misses: 0 },
-    poll: { active: false, seq: 0 },
+    poll: { active: false },
     utterances: [],
     heard: { newestAtMs: 0, recent: [] },
   };
@@ -175,7 +174,7 @@ class Flow {
       case 'utterances.heard':
         // The tag routed a transcript here; the stored customer leg decides whether it counts.
         if (event.callControlId !== undefined && event.callControlId !== s.customer.callControlId) return;
-        return this.onUtterances(event.utterances, event.poll);
+        return this.onUtterances(event.utterances);
       case 'session.check':
         return this.onCheck();
       case 'customer.status':
@@ -347,8 +346,8 @@ class Flow {
   private startPolling(): void {
     const s = this.state;
     if (s.poll.active || s.escalation !== undefined || s.analyzer.source !== 'symbl' || s.analyzer.conversationId === undefined) return;
-    this.set({ poll: { active: true, seq: s.poll.seq } });
-    this.emit({ kind: 'schedulePoll', sessionId: s.id, seq: s.poll.seq, delaySeconds: this.settings.pollIntervalSeconds });
+    this.set({ poll: { active: true } });
+    this.emit({ kind: 'schedulePoll', sessionId: s.id, seq: 0, delaySeconds: this.settings.pollIntervalSeconds });
   }
 
   /** The menu plays once the customer is in the conference and the analyzer is there or given up on. */
@@ -670,9 +669,9 @@ class Flow {
 
   // ---------------------------------------------------------------- what the customer says
 
-  private onUtterances(heard: readonly Utterance[], poll: { seq: number; messageId: string } | undefined): void {
+  /** Fresh speech is remembered and judged; the poll chain's position is not the session's (see poll-chain.ts). */
+  private onUtterances(heard: readonly Utterance[]): void {
     const s = this.state;
-    if (poll !== undefined && !this.advancePoll(poll)) return;
     const floor = s.heard.newestAtMs - lateUtteranceWindowMs;
     const known = new Set(s.heard.recent.map((r) => r.id));
     const fresh: Utterance[] = [];
@@ -694,31 +693,5 @@ class Flow {
       const verdict = evaluatePolicy(s.utterances, customerSpeech, this.settings.policy);
       if (verdict.escalate) this.escalate(verdict.reason, true);
     }
-    if (poll !== undefined) this.continuePolling();
-  }
-
-  /** Advances the poll chain for the message at its current position; a resend repeats only its follow-up. */
-  private advancePoll(poll: { seq: number; messageId: string }): boolean {
-    const s = this.state;
-    const standing = pollStanding(s.poll, poll.seq, poll.messageId);
-    if (standing === 'current') {
-      this.set({ poll: { active: true, seq: s.poll.seq + 1, advancedBy: poll.messageId } });
-      return true;
-    }
-    if (standing === 'resend' && s.poll.active) {
-      this.emit({ kind: 'schedulePoll', sessionId: s.id, seq: s.poll.seq, delaySeconds: this.settings.pollIntervalSeconds });
-    }
-    return false;
-  }
-
-  private continuePolling(): void {
-    const s = this.state;
-    if (!s.poll.active) return;
-    const tooOld = this.nowMs - s.createdAtMs >= this.settings.maxCallAgeSeconds * 1000;
-    if (!this.live || s.escalation !== undefined || tooOld) {
-      this.set({ poll: { ...s.poll, active: false } });
-      return;
-    }
-    this.emit({ kind: 'schedulePoll', sessionId: s.id, seq: s.poll.seq, delaySeconds: this.settings.pollIntervalSeconds });
   }
 }

@@ -137,7 +137,8 @@ export interface Session {
     readonly misses: number;
   };
   readonly escalation?: Escalation;
-  readonly poll: { readonly active: boolean; readonly seq: number; readonly advancedBy?: string };
+  /** Whether the poll chain runs (its position is a cursor of its own: a quiet cycle writes only that). */
+  readonly poll: { readonly active: boolean };
   /** The latest utterances, oldest first, bounded. */
   readonly utterances: readonly Utterance[];
   /**

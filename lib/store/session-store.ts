@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeardDigit } from '../core/analyzer-code.js';
 import type { LegLink, Link, RecordedEffect, Role, Session, SessionRecord } from '../core/model.js';
+import type { PollCursor } from '../core/poll-chain.js';
 
 export type CreateOutcome = 'created' | 'exists';
 /** A lost conditional write comes back with what is stored now, so the caller need not read it again. */
@@ -40,8 +41,15 @@ export interface AnalyzerCallers {
   isAnalyzerCaller(callerKey: string): Promise<boolean>;
 }
 
+/** Each session's poll-chain position: a small item, so a cycle that hears nothing new writes only it. */
+export interface PollCursors {
+  getPollCursor(sessionId: string): Promise<PollCursor | undefined>;
+  /** Moves the chain from `seq` to `seq + 1`, recording the message that did; false when it is not at `seq`. */
+  advancePollCursor(sessionId: string, seq: number, messageId: string): Promise<boolean>;
+}
+
 /** The one DynamoDB table serves them all; each use case takes only the part it needs. */
-export type SessionStore = SessionRepository & SessionLookups & Claims & AnalyzerDigits & AnalyzerCallers;
+export type SessionStore = SessionRepository & SessionLookups & Claims & AnalyzerDigits & AnalyzerCallers & PollCursors;
 
 /** Digits kept per unidentified analyzer leg: a session code and its `#`, and some room for noise. */
 export const maxAnalyzerDigits = 24;
@@ -58,11 +66,14 @@ const legKey = (callControlId: string) => `L#${callControlId}`;
 const conferenceKey = (conferenceId: string) => `C#${conferenceId}`;
 const claimKey = (key: string) => `X#${key}`;
 const callerItemKey = (callerKey: string) => `N#${callerKey}`;
+const cursorKey = (sessionId: string) => `P#${sessionId}`;
 const digitPrefix = 'd_';
 
 // Named conditions: what each guarded write requires of the stored item.
 const sessionIsNew = 'attribute_not_exists(pk)';
 const versionIs = '#version = :expected';
+const chainNotStarted = 'attribute_not_exists(pk)';
+const chainAt = '#seq = :seq';
 
 function isConditionFailure(error: unknown): boolean {
   const { name, CancellationReasons } = (error ?? {}) as { name?: string; CancellationReasons?: { Code?: string }[] };
@@ -73,7 +84,7 @@ function isConditionFailure(error: unknown): boolean {
 
 /**
  * DynamoDB single-table store: sessions under `S#`, look-ups under `L#` (legs) and `C#`
- * (conferences), one-time claims under `X#`, callers known to be the analyzer under `N#`. The AWS SDK is loaded here, when the store is
+ * (conferences), one-time claims under `X#`, callers known to be the analyzer under `N#`, poll-chain cursors under `P#`. The AWS SDK is loaded here, when the store is
  * built on the first event, not when a function starts.
  */
 export async function createDynamoSessionStore(options: DynamoSessionStoreOptions): Promise<SessionStore> {
@@ -211,6 +222,29 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
 
     async rememberAnalyzerCaller(callerKey) {
       await client.send(new PutCommand({ TableName: tableName, Item: { pk: callerItemKey(callerKey), kind: 'analyzer-caller', ttl: ttl() } }));
+    },
+
+    async getPollCursor(sessionId) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: cursorKey(sessionId) }, ConsistentRead: true }));
+      return out.Item ? { seq: out.Item.seq as number, ...(typeof out.Item.advancedBy === 'string' ? { advancedBy: out.Item.advancedBy } : {}) } : undefined;
+    },
+
+    async advancePollCursor(sessionId, seq, messageId) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { pk: cursorKey(sessionId), kind: 'poll-cursor', seq: seq + 1, advancedBy: messageId, ttl: ttl() },
+            // A chain starts with no cursor at all.
+            ConditionExpression: seq === 0 ? chainNotStarted : chainAt,
+            ...(seq === 0 ? {} : { ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': seq } }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
     },
 
     async isAnalyzerCaller(callerKey) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCallFlow, newSession } from '../../lib/core/call-flow.js';
 import { stampCommands } from '../../lib/core/command-ids.js';
 import type { CallFlowSettings, Session, SessionRecord, StampedCommand } from '../../lib/core/model.js';
-import { pollStanding } from '../../lib/core/poll-chain.js';
+import { nextPoll, pollStanding, wantsPolling } from '../../lib/core/poll-chain.js';
 import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, linksOf, needsTelephony, newLinks, replayWindowMs, stillMatters, unidentifiedLegCommands, wakeupEvent } from '../../lib/core/records.js';
 
 const settings: CallFlowSettings = {
@@ -219,23 +219,48 @@ describe('command answers as events', () => {
   });
 });
 
-describe('the poll chain', () => {
-  it.each([
-    ['the message at the chain’s position', { active: true, seq: 3 }, 3, 'm', 'current'],
-    ['a message behind it', { active: true, seq: 3 }, 2, 'm', 'stale'],
-    ['the message that advanced it, back again', { active: true, seq: 3, advancedBy: 'm' }, 2, 'm', 'resend'],
-    ['the same position after the chain stopped, back again', { active: false, seq: 3, advancedBy: 'm' }, 2, 'm', 'resend'],
-    ['another message at the old position', { active: true, seq: 3, advancedBy: 'm' }, 2, 'other', 'stale'],
-    ['any message once the chain stopped', { active: false, seq: 3 }, 3, 'm', 'stale'],
-  ] as const)('%s is %s', (_name, poll, seq, messageId, standing) => {
-    expect(pollStanding(poll, seq, messageId)).toBe(standing);
-  });
-
+describe('queue messages', () => {
   it('a queue message becomes the event it brings', () => {
     expect(wakeupEvent({ kind: 'analyzer-timeout', sessionId: 's' }, 'm1', [])).toEqual({ type: 'analyzer.timeout', id: 'timeout:m1' });
     expect(wakeupEvent({ kind: 'check', sessionId: 's' }, 'm3', [])).toEqual({ type: 'session.check', id: 'check:m3' });
     expect(wakeupEvent({ kind: 'accept-timeout', sessionId: 's', round: 1, attempt: 0 }, 'm4', [])).toEqual({ type: 'operator.accept-timeout', id: 'accept:m4', operator: { round: 1, attempt: 0 } });
     const heard = [{ id: 'u', text: 'hi', score: 0, atMs: 1 }];
     expect(wakeupEvent({ kind: 'poll', sessionId: 's', seq: 4 }, 'm2', heard)).toEqual({ type: 'utterances.heard', id: 'poll:4:m2', utterances: heard, poll: { seq: 4, messageId: 'm2' } });
+  });
+});
+
+describe('the poll chain’s cursor', () => {
+  const live = (): Session => ({ ...started().session, poll: { active: true } });
+  const pollSettings = { maxCallAgeSeconds: 3600, pollIntervalSeconds: 1 };
+
+  it.each([
+    ['the first message of a chain with no cursor yet', undefined, 0, 'm', 'current'],
+    ['the message at the cursor', { seq: 3, advancedBy: 'x' }, 3, 'm', 'current'],
+    ['a message behind it', { seq: 3, advancedBy: 'x' }, 1, 'm', 'stale'],
+    ['a doubled message at the old position', { seq: 3, advancedBy: 'x' }, 2, 'other', 'stale'],
+    ['the message that advanced it, back again', { seq: 3, advancedBy: 'm' }, 2, 'm', 'resend'],
+    ['a message ahead of it', { seq: 3 }, 5, 'm', 'stale'],
+  ] as const)('%s is %s', (_name, cursor, seq, messageId, standing) => {
+    expect(pollStanding(cursor, seq, messageId)).toBe(standing);
+  });
+
+  it('after a cycle the next message follows, one position on, with the same id on a resend', () => {
+    const next = nextPoll(live(), 3, 'm', T0, pollSettings);
+    expect(next).toMatchObject({ kind: 'schedulePoll', sessionId: '0123456789', seq: 4, delaySeconds: 1 });
+    expect(nextPoll(live(), 3, 'm', T0 + 5, pollSettings)?.commandId).toBe(next?.commandId);
+  });
+
+  it.each([
+    ['the call ended', (s: Session): Session => ({ ...s, status: 'ended' })],
+    ['polling was stopped', (s: Session): Session => ({ ...s, poll: { active: false } })],
+    ['the call escalated', (s: Session): Session => ({ ...s, escalation: { reason: { rule: 'dtmf', detail: '' }, claimedAtMs: T0, round: 0, attempts: [], status: 'dialing', briefed: false } })],
+  ])('no follow-up once %s', (_name, change) => {
+    expect(wantsPolling(change(live()), T0, pollSettings)).toBe(false);
+    expect(nextPoll(change(live()), 3, 'm', T0, pollSettings)).toBeUndefined();
+  });
+
+  it('no follow-up past the maximum call age', () => {
+    expect(nextPoll(live(), 3, 'm', T0 + 3600_000, pollSettings)).toBeUndefined();
+    expect(nextPoll(live(), 3, 'm', T0 + 3599_000, pollSettings)).toBeDefined();
   });
 });
