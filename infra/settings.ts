@@ -38,6 +38,8 @@ const requiredNames = propRows.filter(([, spec]) => spec.required).map(([name]) 
 /** Fake values, valid in form only, used when none of the required settings is given. */
 export const exampleSettings = {
   TELNYX_CONNECTION_ID: 'example-connection-id',
+  // 32 zero bytes: the right shape, and no key anyone holds the private half of.
+  TELNYX_PUBLIC_KEY: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
   CONFERENCE_NUMBER: '+15555550100',
   TRANSFER_NUMBER: '+15555550101',
   SYMBL_APP_ID: 'example-symbl-app-id',

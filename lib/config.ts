@@ -93,7 +93,7 @@ export function crossFieldProblems(settings: FunctionSettings, options: CrossFie
     if (options.secretsKnown && !settings.SYMBL_APP_SECRET) problems.push('SYMBL_APP_SECRET is required when SENTIMENT_SOURCE is symbl');
     if (!settings.SYMBL_NUMBER?.length) problems.push('SYMBL_NUMBER is required when SENTIMENT_SOURCE is symbl (the number Symbl calls from)');
   }
-  if (options.secretsKnown && !settings.UNSAFE_SKIP_SIGNATURE_CHECK) {
+  if (!settings.UNSAFE_SKIP_SIGNATURE_CHECK) {
     const publicKey = settings.TELNYX_PUBLIC_KEY ?? '';
     if (publicKey === '') {
       problems.push('TELNYX_PUBLIC_KEY is required (base64 Ed25519 key from the Telnyx portal); set UNSAFE_SKIP_SIGNATURE_CHECK=true only for local experiments');

@@ -1,10 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { WebhookApp } from '../../lib/app/webhook-app.js';
+import { createWebhookGate, gateKeyFromEnvironment, type GateResult, type WebhookRequest, type WebhookResponse } from '../../lib/app/webhook-gate.js';
 import { logger } from '../shared/logger.js';
 
+let gate: ((request: WebhookRequest) => GateResult) | undefined;
 let app: Promise<WebhookApp> | undefined;
 
-/** Config and clients, once per cold start; the modules load with the first event, not at start-up. */
+/** Config and clients, once per cold start; the modules load with the first verified event, not at start-up. */
 async function init(): Promise<WebhookApp> {
   const [{ loadFunctionConfig }, { createWebhookRuntime }, { scorerFor }] = await Promise.all([
     import('../shared/environment.js'),
@@ -15,8 +17,30 @@ async function init(): Promise<WebhookApp> {
   return createWebhookRuntime(config, { log: logger, scorer: await scorerFor(config) });
 }
 
-/** API Gateway HTTP API (payload 2.0) → the webhook use case. */
+const answer = (response: WebhookResponse): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: response.status,
+  headers: { 'content-type': 'application/json' },
+  body: response.body,
+});
+const misconfigured = (error: unknown): APIGatewayProxyStructuredResultV2 => {
+  logger.error('webhook function cannot start', { error: error instanceof Error ? error.message : String(error) });
+  return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"misconfigured"}' };
+};
+
+/**
+ * API Gateway HTTP API (payload 2.0) → the webhook use case. The signature is checked first,
+ * from the environment alone: a forged request never reads a secret, opens a client or loads
+ * the rest of the product.
+ */
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  let checked: GateResult;
+  try {
+    gate ??= createWebhookGate({ publicKey: gateKeyFromEnvironment(process.env), nowMs: Date.now, log: logger });
+    checked = gate({ body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers ?? {} });
+  } catch (error) {
+    return misconfigured(error);
+  }
+  if ('response' in checked) return answer(checked.response);
   app ??= init().catch((error: unknown) => {
     app = undefined;
     throw error;
@@ -25,9 +49,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   try {
     webhook = await app;
   } catch (error) {
-    logger.error('webhook function cannot start', { error: error instanceof Error ? error.message : String(error) });
-    return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"misconfigured"}' };
+    return misconfigured(error);
   }
-  const response = await webhook({ body: event.body, isBase64Encoded: event.isBase64Encoded, headers: event.headers ?? {} });
-  return { statusCode: response.status, headers: { 'content-type': 'application/json' }, body: response.body };
+  return answer(await webhook.verified(checked.rawBody));
 }

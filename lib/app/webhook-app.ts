@@ -1,24 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { route, routeOutcome, type Found, type InboundEvent, type Lookup, type RoutingSettings } from '../core/routing.js';
-import { AppError, BadRequestError, PayloadTooLargeError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { SentimentScorer } from '../sentiment/scorer.js';
 import type { AnalyzerCallers, AnalyzerDigits, SessionLookups } from '../store/session-store.js';
-import { verifyTelnyxSignature } from '../telnyx/signature.js';
 import { parseWebhook } from '../telnyx/webhook-events.js';
 import type { CallLoop } from './call-loop.js';
-
-export interface WebhookRequest {
-  /** As received; `isBase64Encoded` says whether to decode it first. */
-  readonly body: string | undefined;
-  readonly isBase64Encoded: boolean;
-  readonly headers: Readonly<Record<string, string | undefined>>;
-}
-
-export interface WebhookResponse {
-  readonly status: number;
-  readonly body: string;
-}
+import { createWebhookGate, errorResponse, json, type WebhookRequest, type WebhookResponse } from './webhook-gate.js';
 
 export interface WebhookAppDeps {
   readonly loop: CallLoop;
@@ -34,30 +22,19 @@ export interface WebhookAppDeps {
   readonly scorer: SentimentScorer | undefined;
 }
 
-/** Telnyx webhooks are a few KB; anything far larger is refused before parsing. */
-export const maxBodyBytes = 64 * 1024;
-
-const json = (status: number, body: object): WebhookResponse => ({ status, body: JSON.stringify(body) });
-
 /** Look-ups routing asks for before an event can reach its session; at most a few per event. */
 const maxLookups = 4;
 
 /**
- * The webhook use case: verify, parse, route (asking the core which look-ups it needs), run the
- * call loop. Maps errors to HTTP in one place: 401 forged, 400 malformed, 413 too large, 200
- * ignored, 5xx worth a redelivery.
+ * The webhook use case: the gate (verify), then parse, route (asking the core which look-ups it
+ * needs), run the call loop. `verified` skips the gate, for a handler that ran it already.
+ * Errors map to HTTP in one place: 401 forged, 400 malformed, 413 too large, 200 ignored, 5xx
+ * worth a redelivery.
  */
 export function createWebhookApp(deps: WebhookAppDeps) {
   const { log, loop } = deps;
 
-  function decodeBody(request: WebhookRequest): string {
-    const body = request.body ?? '';
-    if (body.length > maxBodyBytes * 2) throw new PayloadTooLargeError(`Body over ${maxBodyBytes} bytes`);
-    const raw = request.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-    if (Buffer.byteLength(raw, 'utf8') > maxBodyBytes) throw new PayloadTooLargeError(`Body over ${maxBodyBytes} bytes`);
-    if (raw.length === 0) throw new BadRequestError('Empty body');
-    return raw;
-  }
+  const gate = createWebhookGate({ publicKey: deps.publicKey, nowMs: deps.nowMs, log });
 
   async function lookUp(lookup: Lookup): Promise<Found> {
     switch (lookup.kind) {
@@ -110,12 +87,9 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     }
   }
 
-  return async function handle(request: WebhookRequest): Promise<WebhookResponse> {
+  /** A body the gate let through: parse, route, run. */
+  async function verified(rawBody: string): Promise<WebhookResponse> {
     try {
-      const rawBody = decodeBody(request);
-      if (deps.publicKey) {
-        verifyTelnyxSignature(deps.publicKey, { rawBody, headers: request.headers, nowSeconds: Math.floor(deps.nowMs() / 1000) });
-      }
       const event = parseWebhook(rawBody);
       const outcome = await handleEvent(event);
       log.info('webhook handled', {
@@ -126,15 +100,15 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       });
       return json(200, { outcome });
     } catch (error) {
-      if (error instanceof AppError) {
-        const level = error.status >= 500 ? 'error' : 'warn';
-        log[level]('webhook rejected', { status: error.status, error: error.message });
-        return json(error.status, { error: error.status >= 500 ? 'temporarily unavailable' : error.message });
-      }
-      log.error('webhook failed', { error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
-      return json(500, { error: 'internal error' });
+      return errorResponse(error, log);
     }
+  }
+
+  const handle = async (request: WebhookRequest): Promise<WebhookResponse> => {
+    const checked = gate(request);
+    return 'response' in checked ? checked.response : verified(checked.rawBody);
   };
+  return Object.assign(handle, { verified });
 }
 
 export type WebhookApp = ReturnType<typeof createWebhookApp>;

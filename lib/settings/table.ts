@@ -62,7 +62,7 @@ export const settingsTable = {
   TELNYX_PUBLIC_KEY: {
     use: 'functions',
     rule: text,
-    secret: true,
+    // Not a secret: it only verifies. A plain setting, so a forged webhook is refused before any network call, cold start included.
     prop: 'telnyxPublicKey',
     meaning: 'base64 Ed25519 public key from the portal (Keys & Credentials) that webhook signatures are checked with; required unless `UNSAFE_SKIP_SIGNATURE_CHECK`',
   },

@@ -11,6 +11,7 @@ import { cdkJsonContext, scratchDir } from './stack-fixture.js';
 
 const required = {
   TELNYX_CONNECTION_ID: '1234567890',
+  TELNYX_PUBLIC_KEY: Buffer.alloc(32, 9).toString('base64'),
   CONFERENCE_NUMBER: '+14155550100',
   TRANSFER_NUMBER: '+14155550111, +14155550112',
 };
@@ -50,7 +51,7 @@ describe('settings', () => {
         'telnyxConnectionId', 'conferenceNumber', 'conferenceName', 'transferNumbers', 'telnyxBaseUrl', 'sentimentSource',
         'symblAppId', 'symblBaseUrl', 'symblNumbers', 'symblSummaryEmails', 'sentimentThreshold', 'pollIntervalSeconds',
         'logLevel', 'appSecretArn', 'alarmEmail', 'failoverWebhookUrl', 'webhookRateLimit', 'webhookBurstLimit',
-        'operatorScreening', 'operatorMachineDetection',
+        'operatorScreening', 'operatorMachineDetection', 'telnyxPublicKey',
       ].sort(),
     );
   });
@@ -120,14 +121,14 @@ describe('settings', () => {
       asked.push(name);
       return required[name as keyof typeof required];
     });
-    expect(asked.filter((name) => ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'SYMBL_APP_SECRET'].includes(name))).toEqual([]);
+    expect(asked.filter((name) => ['TELNYX_API_KEY', 'SYMBL_APP_SECRET'].includes(name))).toEqual([]);
   });
 });
 
 describe('infra/app.ts', () => {
   it('reads CDK context before the environment and copies no secret value into the template', async () => {
     const outdir = scratchDir('app');
-    const secretValues = { TELNYX_API_KEY: 'KEY-sentinel-0001', TELNYX_PUBLIC_KEY: 'PUB-sentinel-0002', SYMBL_APP_SECRET: 'SYMBL-sentinel-0003' };
+    const secretValues = { TELNYX_API_KEY: 'KEY-sentinel-0001', SYMBL_APP_SECRET: 'SYMBL-sentinel-0003' };
     // The CDK CLI's protocol: context in CDK_CONTEXT_JSON, the cloud assembly in CDK_OUTDIR.
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       cwd: projectRoot,

@@ -93,6 +93,7 @@ describe('functions', () => {
       POLL_QUEUE_URL: { Ref: ids.queue },
       APP_SECRET_ARN: { Ref: ids.secret },
       TELNYX_CONNECTION_ID: testProps.telnyxConnectionId,
+      TELNYX_PUBLIC_KEY: testProps.telnyxPublicKey,
       CONFERENCE_NUMBER: testProps.conferenceNumber,
       CONFERENCE_NAME: 'sentiment-ivr',
       TRANSFER_NUMBER: '+14155550111,+14155550112',
@@ -135,7 +136,8 @@ describe('functions', () => {
     const variables = env(id);
     for (const key of secretKeys) expect(variables).not.toHaveProperty(key);
     const secretLooking = Object.keys(variables).filter((name) => /KEY|SECRET|TOKEN|PASSWORD/i.test(name));
-    expect(secretLooking).toEqual(['APP_SECRET_ARN']);
+    // The public key only verifies signatures: a plain setting, so a forged webhook is refused before any network call.
+    expect(secretLooking.sort()).toEqual(['APP_SECRET_ARN', 'TELNYX_PUBLIC_KEY']);
     expect(variables.APP_SECRET_ARN).toEqual({ Ref: ids.secret });
   });
 
@@ -269,10 +271,10 @@ describe('webhook API', () => {
 });
 
 describe('secret', () => {
-  it('is created with empty placeholders for the three keys when no ARN is given', () => {
+  it('is created with empty placeholders for the two keys when no ARN is given', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     const value = JSON.parse(resource(ids.secret).Properties.SecretString as string);
-    expect(value).toEqual({ TELNYX_API_KEY: '', TELNYX_PUBLIC_KEY: '', SYMBL_APP_SECRET: '' });
+    expect(value).toEqual({ TELNYX_API_KEY: '', SYMBL_APP_SECRET: '' });
   });
 
   it('is imported, not created, when its ARN is given', () => {

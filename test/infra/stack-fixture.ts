@@ -17,6 +17,7 @@ export const cdkJsonContext: Record<string, unknown> = (
 /** Settings a real deployment could have. */
 export const testProps: SentimentIvrStackProps = {
   telnyxConnectionId: '1234567890',
+  telnyxPublicKey: Buffer.alloc(32, 7).toString('base64'),
   conferenceNumber: '+14155550100',
   transferNumbers: ['+14155550111', '+14155550112'],
   symblAppId: 'symbl-app',

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebhookRequest, WebhookResponse } from '../../lib/app/webhook-app.js';
+import type { WebhookRequest, WebhookResponse } from '../../lib/app/webhook-gate.js';
 import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
 import { atScale, recordFigures } from './support/figures.js';
 import { fuzzCases, type FuzzCase } from './support/fuzz-cases.js';

@@ -8,7 +8,7 @@ import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, describe, expect, it } from 'vitest';
-import { maxBodyBytes } from '../../lib/app/webhook-app.js';
+import { maxBodyBytes } from '../../lib/app/webhook-gate.js';
 import { encodeClientState } from '../../lib/telnyx/client-state.js';
 import { prompts } from '../../lib/core/prompts.js';
 import type { Log } from '../../lib/log.js';

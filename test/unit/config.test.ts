@@ -126,9 +126,15 @@ describe('loadConfig', () => {
   });
 
   it('leaves the rules on secret values out when the secret is not known (at synth time)', () => {
-    const { values } = readSettings('functions', { SENTIMENT_SOURCE: 'symbl', SYMBL_NUMBER: '+15550009999' });
+    const { values } = readSettings('functions', { SENTIMENT_SOURCE: 'symbl', SYMBL_NUMBER: '+15550009999', TELNYX_PUBLIC_KEY: key });
     expect(crossFieldProblems(values, { secretsKnown: false })).toEqual(['SYMBL_APP_ID is required when SENTIMENT_SOURCE is symbl']);
-    expect(crossFieldProblems(readSettings('functions', { SYMBL_APP_ID: 'id' }).values, { secretsKnown: false })).toEqual([]);
+    expect(crossFieldProblems(readSettings('functions', { SYMBL_APP_ID: 'id', TELNYX_PUBLIC_KEY: key }).values, { secretsKnown: false })).toEqual([]);
+  });
+
+  it('checks the public key at synth time too: it is a plain setting, not a secret', () => {
+    expect(crossFieldProblems(readSettings('functions', { SYMBL_APP_ID: 'id' }).values, { secretsKnown: false })).toEqual([
+      'TELNYX_PUBLIC_KEY is required (base64 Ed25519 key from the Telnyx portal); set UNSAFE_SKIP_SIGNATURE_CHECK=true only for local experiments',
+    ]);
   });
 
   it('turns signature checks off only when asked, and then needs no key', () => {

@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
-import type { WebhookRequest } from '../../../lib/app/webhook-app.js';
+import type { WebhookRequest } from '../../../lib/app/webhook-gate.js';
 import { encodeClientState } from '../../../lib/telnyx/client-state.js';
 
 export interface FuzzCase {

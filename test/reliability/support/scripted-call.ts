@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyObject } from 'node:crypto';
 import type { Runtime } from '../../../lib/app/runtime.js';
-import type { WebhookResponse } from '../../../lib/app/webhook-app.js';
+import type { WebhookResponse } from '../../../lib/app/webhook-gate.js';
 import type { Log } from '../../../lib/log.js';
 import { parseQueueMessage } from '../../../lib/scheduler/poll-queue.js';
 import type { SessionRecord } from '../../../lib/core/model.js';
