@@ -98,7 +98,7 @@ describe('the sentiment poller (SQS chain) against fauxqs, DynamoDB Local and th
     const customer = await scriptedCall(h, [{ atMs: 100, text: 'hello', score: 0.1 }]);
     await sleep(1500);
     const { session } = (await h.sessionOf(customer))!;
-    const body = JSON.stringify({ kind: 'poll', sessionId: session.id, seq: session.poll.seq });
+    const body = JSON.stringify({ kind: 'poll', sessionId: session.id, seq: (await h.runtime.store.getPollCursor(session.id))?.seq ?? 0 });
     await Promise.all([0, 1, 2].map(() => world.aws.sqs.send(new SendMessageCommand({ QueueUrl: world.aws.queue.queueUrl, MessageBody: body }))));
     await sleep(2000);
     const start = messageRequests(h);

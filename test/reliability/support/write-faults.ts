@@ -45,7 +45,7 @@ export const writePoints: readonly WritePoint[] = [
   { name: 'analyzer identified (with its leg, a transaction)', matches: (w) => w.before?.analyzer.callControlId === undefined && w.after.analyzer.callControlId !== undefined },
   { name: 'analyzer joined', matches: (w) => w.before !== undefined && w.before.analyzer.status !== 'joined' && w.after.analyzer.status === 'joined' },
   { name: 'menu started', matches: (w) => w.before?.menu.status === 'waiting' && w.after.menu.status === 'playing' },
-  { name: 'poll cycle recorded (poller)', matches: (w) => w.before !== undefined && w.after.poll.seq > w.before.poll.seq },
+  { name: 'poll cycle heard speech (poller)', matches: (w) => w.before !== undefined && w.after.heard.newestAtMs > w.before.heard.newestAtMs },
   { name: 'escalation claimed', matches: (w) => w.before !== undefined && w.before.escalation === undefined && w.after.escalation !== undefined },
   { name: 'operator leg bound (dial answer fed back)', matches: (w) => attempt(w.before) !== undefined && attempt(w.before)?.callControlId === undefined && attempt(w.after)?.callControlId !== undefined },
   { name: 'operator connected', matches: (w) => w.before?.escalation?.status !== 'connected' && w.after.escalation?.status === 'connected' },
