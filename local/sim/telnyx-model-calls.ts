@@ -4,7 +4,7 @@
  * takes time becomes a pending timer that the model's driver fires when it chooses.
  */
 import type { IdSource } from './telnyx-model-ids.js';
-import { bool, str, strList, type Body, type RetryPolicies } from './telnyx-model-replies.js';
+import { bool, str, strList, type Body, type ModelReply } from './telnyx-model-replies.js';
 import type {
   DialBehavior,
   ExecutedCommand,
@@ -21,8 +21,7 @@ import type {
   TimerKind,
 } from './telnyx-model-types.js';
 
-export interface Gather {
-  readonly kind: GatherView['kind'];
+export interface Gather extends GatherView {
   readonly validDigits: string;
   readonly minDigits: number;
   readonly maxDigits: number;
@@ -42,39 +41,25 @@ export interface Gather {
   digitTimer: number | undefined;
 }
 
-export interface Leg {
-  readonly callControlId: string;
-  readonly callLegId: string;
-  readonly callSessionId: string;
-  readonly connectionId: string;
-  readonly direction: 'incoming' | 'outgoing';
-  readonly from: string;
-  readonly to: string;
-  readonly startTime: string;
-  state: LegState;
-  clientState: string | null;
-  conferenceId: string | undefined;
-  hangupCause: string | undefined;
-  endTime: string | undefined;
-  transcription: { tracks: string; engine: string | undefined } | undefined;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A leg as the model keeps it: what `ModelLeg` shows, writable, and the model's own bookkeeping. */
+export interface Leg extends Mutable<ModelLeg> {
   gather: Gather | undefined;
-  /** Timers of call-level prompts still playing. */
-  readonly speeches: Set<number>;
   readonly events: TelnyxWebhookEvent[];
   readonly heard: string[];
-  /** command_id → the reply first given for it, and when. */
-  readonly commandIds: Map<string, { reply: import('./telnyx-model-replies.js').ModelReply; atMs: number }>;
   readonly executed: ExecutedCommand[];
+  /** Timers of call-level prompts still playing. */
+  readonly speeches: Set<number>;
+  /** command_id → the reply first given for it, and when. */
+  readonly commandIds: Map<string, { reply: ModelReply; atMs: number }>;
   firstCommandTimer: number | undefined;
   /** Timers of the far end: ringing, detection, scripted keys and hangup. */
   farEndTimers: number[];
   /** For dialed legs: the conference to join on answer (or early media). */
   pendingConference: Body | undefined;
   farEnd: FarEndScript;
-  machineDetection: string | undefined;
-  retryPolicies: RetryPolicies;
   pressedAfterPrompt: boolean;
-  readonly view: ModelLeg;
 }
 
 export interface CallsOptions {
@@ -98,9 +83,9 @@ export type Calls = ReturnType<typeof createCalls>;
 
 export function createCalls(options: CallsOptions) {
   const { nowMs, ids } = options;
-  const iso = (): string => new Date(nowMs()).toISOString();
+  const toIso = (ms: number): string => new Date(ms).toISOString();
+  const iso = (): string => toIso(nowMs());
   const legs = new Map<string, Leg>();
-  const legViews = new Map<string, ModelLeg>();
   const conferences = new Map<string, SimConference>();
   const conferenceSpeeches = new Map<string, Set<number>>();
   const events: TelnyxWebhookEvent[] = [];
@@ -197,52 +182,8 @@ export function createCalls(options: CallsOptions) {
   // -------------------------------------------------------------------------------------------
   // Legs
 
-  function viewOf(leg: Omit<Leg, 'view'>): ModelLeg {
-    return {
-      callControlId: leg.callControlId,
-      callLegId: leg.callLegId,
-      callSessionId: leg.callSessionId,
-      connectionId: leg.connectionId,
-      direction: leg.direction,
-      from: leg.from,
-      to: leg.to,
-      startTime: leg.startTime,
-      get state() {
-        return leg.state;
-      },
-      get clientState() {
-        return leg.clientState;
-      },
-      get conferenceId() {
-        return leg.conferenceId;
-      },
-      get hangupCause() {
-        return leg.hangupCause;
-      },
-      get endTime() {
-        return leg.endTime;
-      },
-      get transcribing() {
-        return leg.transcription !== undefined;
-      },
-      get gather() {
-        const g = leg.gather;
-        return g ? { kind: g.kind, digits: g.digits, prompting: g.promptTimer !== undefined } : undefined;
-      },
-      events: leg.events,
-      heard: leg.heard,
-      executed: leg.executed,
-      get machineDetection() {
-        return leg.machineDetection;
-      },
-      get retryPolicies() {
-        return leg.retryPolicies;
-      },
-    };
-  }
-
   function createLeg(init: { direction: 'incoming' | 'outgoing'; from: string; to: string; connectionId: string; clientState: string | null; state: LegState }): Leg {
-    const base: Omit<Leg, 'view'> = {
+    const leg: Leg = {
       callControlId: ids('call_control_id'),
       callLegId: ids('call_leg_id'),
       callSessionId: ids('call_session_id'),
@@ -271,10 +212,7 @@ export function createCalls(options: CallsOptions) {
       retryPolicies: {},
       pressedAfterPrompt: false,
     };
-    const leg = base as Leg;
-    (leg as { view: ModelLeg }).view = viewOf(leg);
     legs.set(leg.callControlId, leg);
-    legViews.set(leg.callControlId, leg.view);
     return leg;
   }
 
@@ -651,7 +589,7 @@ export function createCalls(options: CallsOptions) {
     if (leg.state !== 'bridging') return;
     clearLegTimers(leg);
     answerLeg(leg);
-    notify((o) => o.answered?.(leg.view));
+    notify((o) => o.answered?.(leg));
     if (leg.machineDetection !== undefined && leg.machineDetection !== 'disabled') {
       const machine = leg.farEnd.kind === 'voicemail';
       farEndTimer(leg, 'machine-detection', machine ? detectionMs.voicemail : detectionMs.person, () => machineDetected(leg));
@@ -687,7 +625,6 @@ export function createCalls(options: CallsOptions) {
 
   return {
     legs,
-    legViews,
     conferences,
     events,
     timers,

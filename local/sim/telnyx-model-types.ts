@@ -150,8 +150,8 @@ export interface SimConference {
 export interface GatherView {
   readonly kind: 'gather' | 'gather_using_speak' | 'gather_using_audio';
   readonly digits: string;
-  /** Its prompt is still playing. */
-  readonly prompting: boolean;
+  /** The timer of its prompt while the prompt plays. */
+  readonly promptTimer: number | undefined;
 }
 
 /** One leg as the model keeps it (read-only outside the model). */
@@ -169,7 +169,8 @@ export interface ModelLeg {
   readonly conferenceId: string | undefined;
   readonly hangupCause: string | undefined;
   readonly endTime: string | undefined;
-  readonly transcribing: boolean;
+  /** Real-time transcription, while it is on. */
+  readonly transcription: { readonly tracks: string; readonly engine: string | undefined } | undefined;
   readonly gather: GatherView | undefined;
   /** Webhook events generated for this leg (each once, however often delivered). */
   readonly events: readonly TelnyxWebhookEvent[];

@@ -119,6 +119,14 @@ export interface TelnyxModel {
   retryPolicyFor(event: TelnyxWebhookEvent): readonly number[] | undefined;
 }
 
+/**
+ * A live view of a model leg with more on it (a driver's handle on the far end): the leg's own
+ * fields stay current, `extra`'s are added or take their place.
+ */
+export function legHandle<T extends object>(leg: ModelLeg, extra: T): Omit<ModelLeg, keyof T> & T {
+  return Object.defineProperties(Object.create(leg) as object, Object.getOwnPropertyDescriptors(extra)) as Omit<ModelLeg, keyof T> & T;
+}
+
 interface Outcome {
   readonly reply: ModelReply;
   readonly outcome: CommandOutcome;
@@ -587,7 +595,7 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
 
   return {
     nowMs,
-    legs: calls.legViews,
+    legs,
     conferences,
     events: calls.events,
     errors,
@@ -603,7 +611,7 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
     },
     timers: () => [...calls.timers.values()].map((t) => t.timer),
     fire: calls.fire,
-    placeInboundCall: (init) => calls.placeInboundCall({ from: init.from, to: init.to, connectionId: init.connectionId ?? inboundConnectionId }).view,
+    placeInboundCall: (init) => calls.placeInboundCall({ from: init.from, to: init.to, connectionId: init.connectionId ?? inboundConnectionId }),
     press: (callControlId, digits) => calls.press(legFor(callControlId), digits),
     say: (callControlId, text, sayOptions = {}) => calls.say(legFor(callControlId), text, sayOptions.final ?? true, sayOptions.score),
     hangup: (callControlId) => calls.farEndHangsUp(legFor(callControlId)),

@@ -11,7 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { seededRandom, simulatorState, startJsonServer, waitUntil, type HandlerResult, type JsonReply, type JsonRequest, type JsonServer } from './runtime.js';
-import { createTelnyxModel, type IdSource, type ModelLeg, type Outage, type TelnyxModel } from './telnyx-model.js';
+import { createTelnyxModel, legHandle, type IdSource, type ModelLeg, type Outage, type TelnyxModel } from './telnyx-model.js';
 import { replies } from './telnyx-model-replies.js';
 import type { DialBehavior, DialOutcome, DialPolicy, DialRecord, ExecutedCommand, LegState, SimAudio, SimConference, TelnyxWebhookEvent } from './telnyx-model-types.js';
 import { deliveryPlan, type DeliveryMode } from './webhook-delivery.js';
@@ -96,23 +96,10 @@ export interface WebhookDeliveryRecord {
   readonly error?: string;
 }
 
-/** The far end of one leg, plus what happened on it. */
-export interface SimCall {
-  readonly callControlId: string;
-  readonly callLegId: string;
-  readonly callSessionId: string;
-  readonly direction: 'incoming' | 'outgoing';
-  readonly from: string;
-  readonly to: string;
-  readonly state: LegState;
-  readonly clientState: string | null;
-  readonly conferenceId: string | undefined;
+/** The far end of one leg, plus what happened on it (a live view of the model's leg). */
+export interface SimCall
+  extends Pick<ModelLeg, 'callControlId' | 'callLegId' | 'callSessionId' | 'direction' | 'from' | 'to' | 'state' | 'clientState' | 'conferenceId' | 'hangupCause' | 'events' | 'heard'> {
   readonly transcribing: boolean;
-  readonly hangupCause: string | undefined;
-  /** Webhook events generated for this leg (each once, however often delivered). */
-  readonly events: readonly TelnyxWebhookEvent[];
-  /** Texts spoken to this leg: speak, gather_using_speak, conference speak reaching it. */
-  readonly heard: readonly string[];
   /** Sends DTMF: one `call.dtmf.received` per digit, also fed to an active gather. `,` pauses 500 ms. */
   press(digits: string, gapMs?: number): Promise<void>;
   /** The far end hangs up. */
@@ -415,41 +402,22 @@ export async function startTelnyxSimulator(opts: TelnyxSimOptions): Promise<Teln
 
   function handleOf(leg: ModelLeg): SimCall {
     const id = leg.callControlId;
-    return {
-      callControlId: id,
-      callLegId: leg.callLegId,
-      callSessionId: leg.callSessionId,
-      direction: leg.direction,
-      from: leg.from,
-      to: leg.to,
-      get state() {
-        return leg.state;
-      },
-      get clientState() {
-        return leg.clientState;
-      },
-      get conferenceId() {
-        return leg.conferenceId;
-      },
+    const handle = legHandle(leg, {
       get transcribing() {
-        return leg.transcribing;
+        return leg.transcription !== undefined;
       },
-      get hangupCause() {
-        return leg.hangupCause;
-      },
-      events: leg.events,
-      heard: leg.heard,
-      press: (digits, gapMs = 100) => press(leg, digits, gapMs),
+      press: (digits: string, gapMs = 100) => press(leg, digits, gapMs),
       hangup: () => {
         if (!isStopped()) model.hangup(id);
       },
-      say: (text, options = {}) => {
+      say: (text: string, options: { final?: boolean; score?: number } = {}) => {
         model.say(id, text, options);
       },
-      waitForState: async (wanted, timeoutMs = 5000) => {
+      waitForState: async (wanted: LegState, timeoutMs = 5000) => {
         await waitUntil(changes, () => leg.state === wanted, timeoutMs, `leg ${id} to be ${wanted}`);
       },
-    };
+    });
+    return handle;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -4,12 +4,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
 import { atScale, recordFigures } from './support/figures.js';
+import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
 import { runSchedule, type ScheduleContext, type ScheduleParams } from './support/schedule.js';
-import { newWorldKey } from './support/world.js';
 
 let server: RunningServer;
 let dynamo: DynamoDBClient;
-const key = newWorldKey();
+const key = generateWebhookKeyPair();
 
 beforeAll(async () => {
   server = await startDynamoLocal();
@@ -51,7 +51,7 @@ describe('random delivery schedules of whole calls through the webhook, against 
             tableName = `schedules-${randomUUID().slice(0, 8)}`;
             await createTable(server.endpoint, tableName);
           }
-          const context: ScheduleContext = { dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
+          const context: ScheduleContext = { run: totals.schedules % schedulesPerTable, startMs: Date.now(), dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
           const report = await runSchedule(context, params);
           totals.schedules++;
           totals.deliveries += report.deliveries;
@@ -61,7 +61,7 @@ describe('random delivery schedules of whole calls through the webhook, against 
           totals.steps += report.steps;
           if (report.violations.length > 0) {
             violations++;
-            counterexample = `${JSON.stringify(params)}\n${report.violations.join('\n')}\n--- last steps ---\n${report.trace.slice(-80).join('\n')}`;
+            counterexample = `${JSON.stringify(params)} run ${context.run}\n${report.violations.join('\n')}\n--- last steps ---\n${report.trace.slice(-80).join('\n')}`;
             throw new Error(counterexample);
           }
         }),

@@ -11,14 +11,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newSession } from '../../lib/core/call-flow.js';
 import { createDynamoSessionStore } from '../../lib/store/session-store.js';
 import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
+import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
 import { startScriptedCall, type ScriptedCall } from './support/scripted-call.js';
-import { newWorldKey } from './support/world.js';
+import { logicalClock } from './support/world.js';
 import { worldNumbers } from './support/world-runtime.js';
 
 let server: RunningServer;
 let dynamo: DynamoDBClient;
 let tableName: string;
-const key = newWorldKey();
+const key = generateWebhookKeyPair();
 
 beforeAll(async () => {
   server = await startDynamoLocal();
@@ -31,7 +32,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const call = () => startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 });
+const call = () => startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64, clock: logicalClock(Date.now()) });
 const analyzerLeg = (c: ScriptedCall) => [...c.world.legs.values()].find((l) => l.role === 'analyzer');
 const conferenceOf = (c: ScriptedCall) => [...c.world.conferences.values()][0];
 const symblStarts = (c: ScriptedCall) => c.world.requests.filter((r) => r.service === 'symbl' && r.kind === 'start' && r.status < 300);
@@ -143,7 +144,7 @@ describe('regressions found by the delivery-schedule property', () => {
   });
 
   it('a late copy of a keypress from before every operator failed starts no new round; a new keypress does', async () => {
-    const c = await startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64, operatorAnswers: () => false });
+    const c = await startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64, clock: logicalClock(Date.now()), operatorAnswers: () => false });
     await c.settle();
     c.world.press(c.customer, '1');
     await c.settle();
