@@ -1,24 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
-import { atScale, recordFigures } from './support/figures.js';
+import { describe, expect, it } from 'vitest';
 import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
+import { atScale, recordFigures } from './support/figures.js';
+import { localDynamo } from './support/local-dynamo.js';
 import { runSchedule, type ScheduleContext, type ScheduleParams } from './support/schedule.js';
 
-let server: RunningServer;
-let dynamo: DynamoDBClient;
+const local = localDynamo();
 const key = generateWebhookKeyPair();
-
-beforeAll(async () => {
-  server = await startDynamoLocal();
-  dynamo = new DynamoDBClient({ ...localAwsSettings, endpoint: server.endpoint });
-});
-afterAll(async () => {
-  dynamo?.destroy();
-  await server?.stop();
-});
 
 const schedules = atScale(100, 1000);
 /** A fresh table every so many schedules keeps DynamoDB Local's in-memory tables small. */
@@ -47,11 +35,8 @@ describe('random delivery schedules of whole calls through the webhook, against 
     try {
       await fc.assert(
         fc.asyncProperty(scheduleParams, async (params) => {
-          if (totals.schedules % schedulesPerTable === 0) {
-            tableName = `schedules-${randomUUID().slice(0, 8)}`;
-            await createTable(server.endpoint, tableName);
-          }
-          const context: ScheduleContext = { run: totals.schedules % schedulesPerTable, startMs: Date.now(), dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
+          if (totals.schedules % schedulesPerTable === 0) tableName = await local.newTable('schedules');
+          const context: ScheduleContext = { run: totals.schedules % schedulesPerTable, startMs: Date.now(), dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
           const report = await runSchedule(context, params);
           totals.schedules++;
           totals.deliveries += report.deliveries;

@@ -4,25 +4,13 @@
  * Symbl requests, byte for byte. (Sequential schedules: deliveries run concurrently race in
  * DynamoDB Local, which picks the winner.)
  */
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
+import { describe, expect, it } from 'vitest';
 import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
+import { localDynamo } from './support/local-dynamo.js';
 import { runSchedule, type ScheduleParams, type ScheduleReport } from './support/schedule.js';
 
-let server: RunningServer;
-let dynamo: DynamoDBClient;
+const local = localDynamo();
 const key = generateWebhookKeyPair();
-
-beforeAll(async () => {
-  server = await startDynamoLocal();
-  dynamo = new DynamoDBClient({ ...localAwsSettings, endpoint: server.endpoint });
-});
-afterAll(async () => {
-  dynamo?.destroy();
-  await server?.stop();
-});
 
 const base: ScheduleParams = {
   seed: 0,
@@ -40,9 +28,8 @@ const base: ScheduleParams = {
 
 /** One schedule on a table of its own. */
 async function once(params: ScheduleParams, startMs: number): Promise<ScheduleReport> {
-  const tableName = `replay-${randomUUID().slice(0, 8)}`;
-  await createTable(server.endpoint, tableName);
-  return runSchedule({ run: 7, startMs, dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 }, params);
+  const tableName = await local.newTable('replay');
+  return runSchedule({ run: 7, startMs, dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 }, params);
 }
 
 const requestsOf = (report: ScheduleReport) => report.world.requests.map((r) => `${r.service} ${r.method} ${r.path} ${JSON.stringify(r.body)} → ${r.status} ${r.outcome}`);
@@ -72,9 +59,8 @@ describe('a delivery schedule replays exactly', () => {
 
   it('a different run number on the same seed gives other ids (schedules sharing a table never share a leg)', async () => {
     const startMs = Date.now();
-    const tableName = `replay-${randomUUID().slice(0, 8)}`;
-    await createTable(server.endpoint, tableName);
-    const context = { startMs, dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
+    const tableName = await local.newTable('replay');
+    const context = { startMs, dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
 
     const a = await runSchedule({ ...context, run: 0 }, base);
     const b = await runSchedule({ ...context, run: 1 }, base);
