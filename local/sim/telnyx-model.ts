@@ -106,8 +106,8 @@ export interface TelnyxModel {
   setDialBehavior(toNumber: string, behavior: DialBehavior): void;
   /** Decides per dial (before the per-number behaviour); undefined falls through. */
   setDialPolicy(policy: DialPolicy | undefined): void;
-  /** Answers 503, before doing anything, to the given kinds inside the window. */
-  outage(window: Outage): void;
+  /** Answers 503, before doing anything, to the given kinds inside the window; the function returned ends it early. */
+  outage(window: Outage): () => void;
   setCallPromptsInConference(mode: 'allowed' | 'refused'): void;
 
   /** Dials actually placed (a repeated `command_id` is not a second dial). */
@@ -622,7 +622,13 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
     setDialPolicy: (policy) => {
       dialPolicy = policy;
     },
-    outage: (window) => void outages.push(window),
+    outage(window) {
+      outages.push(window);
+      return () => {
+        const index = outages.indexOf(window);
+        if (index >= 0) outages.splice(index, 1);
+      };
+    },
     setCallPromptsInConference: (mode) => {
       callPromptsInConference = mode;
     },

@@ -161,8 +161,11 @@ export interface TelnyxSimulator {
    * falls through. Given the number and the conference the dial joins, if any.
    */
   setDialPolicy(policy: DialPolicy | undefined): void;
-  /** 503s, before anything happens, on the given command kinds within a window of the model's clock (wall-clock ms here). */
-  outage(window: Outage): void;
+  /**
+   * 503s, before anything happens, on the given command kinds within a window of the model's
+   * clock (wall-clock ms here); the function returned ends it early.
+   */
+  outage(window: Outage): () => void;
   onDialAnswered(callback: (call: SimCall) => void): () => void;
   /** Called synchronously for every generated event, before delivery. */
   onEvent(listener: (event: TelnyxWebhookEvent) => void): () => void;

@@ -62,3 +62,33 @@ describe('random delivery schedules of whole calls through the webhook, against 
     expect(totals.failedDeliveries).toBeGreaterThan(0);
   }, atScale(240_000, 1_800_000));
 });
+
+describe("the 'telnyx' delivery mode of a schedule", () => {
+  it('delivers a failed event only as often as Telnyx would (once, with no retry policy on the leg), then gives it up', async () => {
+    const params: ScheduleParams = {
+      seed: 20_260_105,
+      trigger: 'dtmf',
+      hangup: 'late',
+      operators: 'first-answers',
+      maxBatch: 2,
+      duplicateRate: 0,
+      failRate: 0.35,
+      menuTimeoutRate: 0,
+      base64Rate: 0,
+      secondRound: false,
+      sequential: true,
+      delivery: 'telnyx',
+    };
+    const tableName = await local.newTable('telnyx-delivery');
+
+    const report = await runSchedule({ run: 0, startMs: Date.now(), dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 }, params);
+
+    const givenUp = report.trace.filter((line) => line.endsWith('(given up)'));
+    expect(report.givenUp).toBeGreaterThan(0);
+    expect(givenUp).toHaveLength(report.givenUp);
+    for (const line of givenUp) {
+      const id = / ([0-9a-f]{8}-[0-9a-f]{3}) #/.exec(line)?.[1];
+      expect(report.trace.filter((l) => l.startsWith('deliver ') && l.includes(` ${id} #`))).toEqual([line]);
+    }
+  }, 60_000);
+});

@@ -299,7 +299,8 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
       const size = 1 + Math.floor(rng() * params.maxBatch);
       for (let i = 0; i < size; i++) {
         const now = actions(phase);
-        const events = pendingEvents();
+        // Telnyx sends one attempt at a time: in its mode an event is not taken twice in a step.
+        const events = pendingEvents().filter((e) => params.delivery !== 'telnyx' || !slots.some((slot) => slot.kind === 'event' && slot.event.id === e.id));
         const ready = pendingMessages(phase);
         const ackedEvents = world.events.filter((e) => acked.has(e.id));
         const weights = {
