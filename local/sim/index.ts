@@ -1,6 +1,8 @@
 /** The Telnyx and Symbl simulators, for tests, the demo and the benchmarks. */
 export * from './telnyx-simulator.js';
 export * from './symbl-simulator.js';
+export { createTelnyxModel, seededIds, type TelnyxModel, type TelnyxModelOptions } from './telnyx-model.js';
+export { generateWebhookKeyPair, signedHeaders } from './webhook-signer.js';
 
 /** Waits until every given simulator is idle at the same time (one going idle can wake another). */
 export async function settle(sims: readonly { isIdle(): boolean; idle(timeoutMs?: number): Promise<void> }[], timeoutMs = 30_000): Promise<void> {

@@ -213,7 +213,10 @@ export function changeEmitter(): EventEmitter {
   return emitter;
 }
 
-/** What every simulator keeps about itself: change signals for waiters, its own errors, its timers. */
+/**
+ * What every simulator keeps about itself: change signals for waiters, its own errors, its
+ * timers, whether it was stopped; and `controls`, the isIdle/idle/waitFor/stop every simulator offers.
+ */
 export function simulatorState() {
   const changes = changeEmitter();
   const changed = (): void => {
@@ -223,5 +226,29 @@ export function simulatorState() {
   const recordError = (error: unknown): void => {
     errors.push(error);
   };
-  return { changes, changed, errors, recordError, timers: new TimerSet(changed, recordError) };
+  const timers = new TimerSet(changed, recordError);
+  let stopped = false;
+  return {
+    changes,
+    changed,
+    errors,
+    recordError,
+    timers,
+    isStopped: (): boolean => stopped,
+    /** `stop` clears the timers and runs `close` once. */
+    controls(isIdle: () => boolean, close: () => Promise<void>) {
+      return {
+        isIdle,
+        idle: (timeoutMs = 30_000): Promise<void> => waitIdle(changes, isIdle, timeoutMs),
+        waitFor: <T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> => waitUntil(changes, predicate, timeoutMs),
+        stop: async (): Promise<void> => {
+          if (stopped) return;
+          stopped = true;
+          timers.clearAll();
+          await close();
+          changed();
+        },
+      };
+    },
+  };
 }

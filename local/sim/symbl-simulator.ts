@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimAudio, SimCall, TelnyxSimulator, TelnyxWebhookEvent } from './telnyx-simulator.js';
-import { seededRandom, simulatorState, startJsonServer, waitIdle, waitUntil, type HandlerResult, type JsonReply, type JsonRequest } from './runtime.js';
+import { seededRandom, simulatorState, startJsonServer, type HandlerResult, type JsonReply, type JsonRequest } from './runtime.js';
 
 /** One scripted utterance: available `atMs` (scaled) after the Symbl leg joins a conference. */
 export interface ScriptLine {
@@ -138,8 +138,8 @@ export async function startSymblSimulator(opts: SymblSimOptions): Promise<SymblS
   const hearCallers = opts.hearCallers ?? true;
   const telnyx = opts.telnyx;
 
-  const { changes, changed, errors, recordError, timers } = simulatorState();
-  let stopped = false;
+  const state = simulatorState();
+  const { changed, errors, recordError, timers } = state;
   let inFlight = 0;
   let latencyMs = 0;
   let tokenRequests = 0;
@@ -445,15 +445,9 @@ export async function startSymblSimulator(opts: SymblSimOptions): Promise<SymblS
     setLatency: (value) => {
       latencyMs = Math.max(0, value);
     },
-    isIdle,
-    idle: (timeoutMs = 30_000) => waitIdle(changes, isIdle, timeoutMs),
-    waitFor: (predicate, timeoutMs = 5000) => waitUntil(changes, predicate, timeoutMs),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
+    ...state.controls(isIdle, async () => {
       for (const off of unsubscribe) off();
-      timers.clearAll();
       await server.close();
-    },
+    }),
   };
 }

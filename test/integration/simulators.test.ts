@@ -504,3 +504,130 @@ describe('Telnyx simulator delivery', () => {
     }
   });
 });
+
+describe('Telnyx simulator: refused dials, outages, screening and delivery like Telnyx', () => {
+  const hooks = collector();
+  let sim: TelnyxSimulator;
+  let client: Telnyx;
+
+  beforeAll(async () => {
+    sim = await startTelnyxSimulator({ deliver: hooks.sink, timeScale, seed: 5, callPromptsInConference: 'refused' });
+    client = new Telnyx({ apiKey: 'test', baseURL: sim.baseUrl, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await sim.stop();
+  });
+  afterEach(() => {
+    expect(sim.errors).toEqual([]);
+  });
+
+  async function answeredCall(): Promise<string> {
+    const call = sim.placeInboundCall({ from: '+15550001111', to: ourNumber });
+    await client.calls.actions.answer(call.callControlId, {});
+    return call.callControlId;
+  }
+
+  it('a refused dial is a PermissionDeniedError with a Telnyx error body, and no leg or webhook follows', async () => {
+    sim.setDialBehavior('+15550400001', { refused: 403 });
+    const delivered = hooks.received.length;
+
+    const error = await client.calls.dial({ connection_id: 'app-1', from: ourNumber, to: '+15550400001', command_id: randomUUID() }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(Telnyx.PermissionDeniedError);
+    expect(JSON.stringify((error as InstanceType<typeof Telnyx.APIError>).error)).toContain('10010');
+    await sim.idle();
+    expect(hooks.received.length).toBe(delivered);
+    expect(sim.dials().filter((d) => d.to === '+15550400001')).toEqual([]);
+    expect(sim.dialOutcomes().filter((d) => d.to === '+15550400001').map((d) => d.result)).toEqual(['refused']);
+  });
+
+  it("an outage on 'dial' answers 503 to every try of the SDK inside its window, and the dial works after it", async () => {
+    const retrying = new Telnyx({ apiKey: 'test', baseURL: sim.baseUrl, maxRetries: 2 });
+    const now = sim.model.nowMs();
+    const endOutage = sim.outage({ kinds: ['dial'], fromMs: now, untilMs: now + 60_000 });
+    const body = { connection_id: 'app-1', from: ourNumber, to: '+15550400002', command_id: randomUUID() };
+
+    const error = await retrying.calls.dial(body).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(Telnyx.InternalServerError);
+    const tries = sim.requests.filter((r) => r.kind === 'dial' && r.commandId === body.command_id);
+    expect(tries.map((r) => [r.status, r.outcome, r.fault])).toEqual([
+      [503, 'fault', '503'],
+      [503, 'fault', '503'],
+      [503, 'fault', '503'],
+    ]);
+    expect(sim.dials().filter((d) => d.commandId === body.command_id)).toEqual([]);
+    expect((await client.calls.actions.answer(sim.placeInboundCall({ from: '+15550001111', to: ourNumber }).callControlId, {})).data?.result).toBe('ok');
+    endOutage();
+    expect((await retrying.calls.dial(body)).data?.call_control_id).toEqual(expect.any(String));
+    expect(sim.dials().filter((d) => d.commandId === body.command_id)).toHaveLength(1);
+  });
+
+  it('a voicemail answering a dial with answering_machine_detection is reported as a machine, then its beep', async () => {
+    sim.setDialBehavior('+15550400003', { answerAfterMs: 300, kind: 'voicemail' });
+
+    const dialed = await client.calls.dial({ connection_id: 'app-1', from: ourNumber, to: '+15550400003', answering_machine_detection: 'detect_beep', command_id: randomUUID() });
+
+    const id = dialed.data?.call_control_id as string;
+    const greeting = await sim.waitFor(() => hooks.of(id, 'call.machine.greeting.ended')[0], 3000);
+    expect(hooks.of(id, 'call.machine.detection.ended')[0]?.payload.result).toBe('machine');
+    expect(greeting.payload.result).toBe('beep_detected');
+  });
+
+  it('refuses call-level speak on a conference participant (as configured), and gather_using_audio gathers that participant’s keys', async () => {
+    const a = await answeredCall();
+    const b = await answeredCall();
+    const conference = await client.conferences.create({ call_control_id: a, name: `conf-${randomUUID()}` });
+    const conferenceId = conference.data?.id as string;
+    await client.conferences.actions.join(conferenceId, { call_control_id: b });
+
+    await expect(client.calls.actions.speak(b, { payload: 'Press 1', voice })).rejects.toBeInstanceOf(Telnyx.UnprocessableEntityError);
+    await client.conferences.actions.gatherDtmfAudio(conferenceId, { call_control_id: b, audio_url: 'https://example.test/press-1.mp3', maximum_digits: 1, valid_digits: '12' });
+    await sim.calls.get(b)?.press('1');
+
+    expect((await sim.waitFor(() => hooks.of(b, 'call.gather.ended')[0])).payload).toMatchObject({ digits: '1', status: 'valid' });
+    expect(hooks.of(b, 'call.dtmf.received').map((e) => e.payload.digit)).toEqual(['1']);
+    expect(sim.calls.get(b)?.heard).toEqual(['https://example.test/press-1.mp3']);
+  });
+});
+
+describe("Telnyx simulator delivery in the 'telnyx' mode", () => {
+  it('tries the primary once and the failover once, then gives up; a retry policy set on answer adds its retries', async () => {
+    const attempts: { id: string; type: string; attempt: number; to: string }[] = [];
+    const failing = (to: string) => async (raw: string) => {
+      const { data, meta } = JSON.parse(raw) as { data: { id: string; event_type: string }; meta: { attempt: number } };
+      attempts.push({ id: data.id, type: data.event_type, attempt: meta.attempt, to });
+      return { status: 500 };
+    };
+    const sim = await startTelnyxSimulator({ timeScale, delivery: 'telnyx', deliver: failing('primary'), failover: failing('failover') });
+    const client = new Telnyx({ apiKey: 'test', baseURL: sim.baseUrl, maxRetries: 0 });
+    try {
+      const call = sim.placeInboundCall({ from: '+15550001111', to: ourNumber });
+      await client.calls.actions.answer(call.callControlId, { webhook_retries_policies: { 'call.answered': { retries_ms: [100, 200] } } });
+      await sim.idle();
+
+      const of = (type: string) => attempts.filter((a) => a.type === type).map((a) => `${a.attempt} ${a.to}`);
+      expect(of('call.initiated')).toEqual(['1 primary', '2 failover']);
+      expect(of('call.answered')).toEqual(['1 primary', '2 primary', '3 primary', '4 failover']);
+      expect(sim.webhooks.filter((w) => w.event_type === 'call.answered').map((w) => w.target)).toEqual(['primary', 'primary', 'primary', 'failover']);
+      await expect(client.calls.actions.answer(call.callControlId, { webhook_retries_policies: { 'call.hangup': { retries_ms: [60_001] } } })).rejects.toBeInstanceOf(
+        Telnyx.UnprocessableEntityError,
+      );
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('without a failover URL an event that fails once is given up', async () => {
+    let deliveries = 0;
+    const sim = await startTelnyxSimulator({ timeScale, delivery: 'telnyx', deliver: async () => ((deliveries += 1), { status: 503 }) });
+    try {
+      sim.placeInboundCall({ from: '+15550001111', to: ourNumber });
+      await sim.idle();
+      expect(deliveries).toBe(1);
+      expect(sim.webhooks.map((w) => [w.attempt, w.status, w.target])).toEqual([[1, 503, 'primary']]);
+    } finally {
+      await sim.stop();
+    }
+  });
+});

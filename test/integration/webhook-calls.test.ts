@@ -1,7 +1,7 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import type { SimCall } from '../../local/sim/index.js';
+import { generateWebhookKeyPair, signedHeaders } from '../../local/sim/webhook-signer.js';
 import { numbers, type Harness } from '../../local/harness.js';
 import { localWorld } from '../support/lifecycle.js';
 
@@ -150,9 +150,8 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
     const hangup = JSON.stringify({
       data: { record_type: 'event', event_type: 'call.hangup', id: 'forged-1', occurred_at: new Date().toISOString(), payload: { call_control_id: customer.callControlId, hangup_cause: 'normal_clearing' } },
     });
-    const otherKey = generateKeyPairSync('ed25519').privateKey;
-    const ts = String(Math.floor(Date.now() / 1000));
-    const forged = { 'telnyx-timestamp': ts, 'telnyx-signature-ed25519': sign(null, Buffer.from(`${ts}|${hangup}`), otherKey).toString('base64') };
+    const otherKey = generateWebhookKeyPair().privateKey;
+    const forged = signedHeaders(otherKey, hangup, Math.floor(Date.now() / 1000));
     const stale = signedBy(h, hangup, Math.floor(Date.now() / 1000) - 400);
     for (const headers of [forged, {}, stale]) {
       const response = await h.runtime.webhook({ body: hangup, isBase64Encoded: false, headers });

@@ -1,24 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
+import { describe, expect, it } from 'vitest';
+import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
 import { atScale, recordFigures } from './support/figures.js';
+import { localDynamo } from './support/local-dynamo.js';
 import { runSchedule, type ScheduleContext, type ScheduleParams } from './support/schedule.js';
-import { newWorldKey } from './support/world.js';
 
-let server: RunningServer;
-let dynamo: DynamoDBClient;
-const key = newWorldKey();
-
-beforeAll(async () => {
-  server = await startDynamoLocal();
-  dynamo = new DynamoDBClient({ ...localAwsSettings, endpoint: server.endpoint });
-});
-afterAll(async () => {
-  dynamo?.destroy();
-  await server?.stop();
-});
+const local = localDynamo();
+const key = generateWebhookKeyPair();
 
 const schedules = atScale(100, 1000);
 /** A fresh table every so many schedules keeps DynamoDB Local's in-memory tables small. */
@@ -47,11 +35,8 @@ describe('random delivery schedules of whole calls through the webhook, against 
     try {
       await fc.assert(
         fc.asyncProperty(scheduleParams, async (params) => {
-          if (totals.schedules % schedulesPerTable === 0) {
-            tableName = `schedules-${randomUUID().slice(0, 8)}`;
-            await createTable(server.endpoint, tableName);
-          }
-          const context: ScheduleContext = { dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
+          if (totals.schedules % schedulesPerTable === 0) tableName = await local.newTable('schedules');
+          const context: ScheduleContext = { run: totals.schedules % schedulesPerTable, startMs: Date.now(), dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 };
           const report = await runSchedule(context, params);
           totals.schedules++;
           totals.deliveries += report.deliveries;
@@ -61,7 +46,7 @@ describe('random delivery schedules of whole calls through the webhook, against 
           totals.steps += report.steps;
           if (report.violations.length > 0) {
             violations++;
-            counterexample = `${JSON.stringify(params)}\n${report.violations.join('\n')}\n--- last steps ---\n${report.trace.slice(-80).join('\n')}`;
+            counterexample = `${JSON.stringify(params)} run ${context.run}\n${report.violations.join('\n')}\n--- last steps ---\n${report.trace.slice(-80).join('\n')}`;
             throw new Error(counterexample);
           }
         }),
@@ -76,4 +61,34 @@ describe('random delivery schedules of whole calls through the webhook, against 
     expect(totals.duplicates).toBeGreaterThan(schedules);
     expect(totals.failedDeliveries).toBeGreaterThan(0);
   }, atScale(240_000, 1_800_000));
+});
+
+describe("the 'telnyx' delivery mode of a schedule", () => {
+  it('delivers a failed event only as often as Telnyx would (once, with no retry policy on the leg), then gives it up', async () => {
+    const params: ScheduleParams = {
+      seed: 20_260_105,
+      trigger: 'dtmf',
+      hangup: 'late',
+      operators: 'first-answers',
+      maxBatch: 2,
+      duplicateRate: 0,
+      failRate: 0.35,
+      menuTimeoutRate: 0,
+      base64Rate: 0,
+      secondRound: false,
+      sequential: true,
+      delivery: 'telnyx',
+    };
+    const tableName = await local.newTable('telnyx-delivery');
+
+    const report = await runSchedule({ run: 0, startMs: Date.now(), dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 }, params);
+
+    const givenUp = report.trace.filter((line) => line.endsWith('(given up)'));
+    expect(report.givenUp).toBeGreaterThan(0);
+    expect(givenUp).toHaveLength(report.givenUp);
+    for (const line of givenUp) {
+      const id = / ([0-9a-f]{8}-[0-9a-f]{3}) #/.exec(line)?.[1];
+      expect(report.trace.filter((l) => l.startsWith('deliver ') && l.includes(` ${id} #`))).toEqual([line]);
+    }
+  }, 60_000);
 });

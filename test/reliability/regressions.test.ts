@@ -2,36 +2,27 @@
  * One case per violation the delivery-schedule property found, replayed deterministically
  * through the real runtime against DynamoDB Local and the world model.
  */
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { prompts } from '../../lib/core/prompts.js';
 import { parseQueueMessage } from '../../lib/scheduler/poll-queue.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newSession } from '../../lib/core/call-flow.js';
 import { createDynamoSessionStore } from '../../lib/store/session-store.js';
-import { createTable, localAwsSettings, startDynamoLocal, type RunningServer } from '../../local/servers.js';
+import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
+import { localDynamo } from './support/local-dynamo.js';
 import { startScriptedCall, type ScriptedCall } from './support/scripted-call.js';
-import { newWorldKey } from './support/world.js';
+import { logicalClock } from './support/world.js';
 import { worldNumbers } from './support/world-runtime.js';
 
-let server: RunningServer;
-let dynamo: DynamoDBClient;
+const local = localDynamo();
 let tableName: string;
-const key = newWorldKey();
+const key = generateWebhookKeyPair();
 
 beforeAll(async () => {
-  server = await startDynamoLocal();
-  dynamo = new DynamoDBClient({ ...localAwsSettings, endpoint: server.endpoint });
-  tableName = `regressions-${randomUUID().slice(0, 8)}`;
-  await createTable(server.endpoint, tableName);
-});
-afterAll(async () => {
-  dynamo?.destroy();
-  await server?.stop();
+  tableName = await local.newTable('regressions');
 });
 
-const call = () => startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64 });
+const call = () => startScriptedCall({ dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64, clock: logicalClock(Date.now()) });
 const analyzerLeg = (c: ScriptedCall) => [...c.world.legs.values()].find((l) => l.role === 'analyzer');
 const conferenceOf = (c: ScriptedCall) => [...c.world.conferences.values()][0];
 const symblStarts = (c: ScriptedCall) => c.world.requests.filter((r) => r.service === 'symbl' && r.kind === 'start' && r.status < 300);
@@ -143,7 +134,7 @@ describe('regressions found by the delivery-schedule property', () => {
   });
 
   it('a late copy of a keypress from before every operator failed starts no new round; a new keypress does', async () => {
-    const c = await startScriptedCall({ dynamo, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64, operatorAnswers: () => false });
+    const c = await startScriptedCall({ dynamo: local.client, tableName, privateKey: key.privateKey, publicKeyBase64: key.publicKeyBase64, clock: logicalClock(Date.now()), operatorAnswers: () => false });
     await c.settle();
     c.world.press(c.customer, '1');
     await c.settle();
@@ -163,7 +154,7 @@ describe('regressions found by the delivery-schedule property', () => {
   });
 
   it('two writers storing the same event from the same version: one saves, the other gets a conflict (not a false "landed")', async () => {
-    const store = await createDynamoSessionStore({ client: DynamoDBDocumentClient.from(dynamo), tableName, retentionDays: 1, nowMs: () => 1_750_000_000_000 });
+    const store = await createDynamoSessionStore({ client: DynamoDBDocumentClient.from(local.client), tableName, retentionDays: 1, nowMs: () => 1_750_000_000_000 });
     const session = newSession({ id: '4000000001', customerCallControlId: 'v3:twin', fromMasked: '+1***00', conferenceNamePrefix: 'ivr', source: 'symbl' }, 1_750_000_000_000);
     await store.create({ session: { ...session, version: 1 }, seenEventIds: ['e1'], effects: [] }, []);
     const next = { session: { ...session, version: 2 }, seenEventIds: ['e1', 'e2'], effects: [] };

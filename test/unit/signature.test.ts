@@ -1,8 +1,9 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import Telnyx from 'telnyx';
 import { SignatureError } from '../../lib/errors.js';
 import { importTelnyxPublicKey, verifyTelnyxSignature } from '../../lib/telnyx/signature.js';
+import { generateWebhookKeyPair, signedHeaders } from '../../local/sim/webhook-signer.js';
 
 let privateKey: KeyObject;
 let publicKeyBase64: string;
@@ -10,14 +11,11 @@ let key: KeyObject;
 const now = 1_750_000_000;
 const body = JSON.stringify({ data: { event_type: 'call.answered', id: 'abc', payload: { call_control_id: 'v3:x' } } });
 
-const signed = (payload: string, timestamp: number | string, signer = privateKey) =>
-  sign(null, Buffer.from(`${timestamp}|${payload}`), signer).toString('base64');
+const signed = (payload: string, timestamp: number | string, signer = privateKey) => signedHeaders(signer, payload, timestamp)['telnyx-signature-ed25519']!;
 
 beforeAll(() => {
-  const pair = generateKeyPairSync('ed25519');
-  privateKey = pair.privateKey;
-  // The portal shows the raw 32-byte key in base64: the last 32 bytes of the SPKI DER.
-  publicKeyBase64 = pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+  // The portal shows the raw 32-byte key in base64, which is what the pair gives.
+  ({ privateKey, publicKeyBase64 } = generateWebhookKeyPair());
   key = importTelnyxPublicKey(publicKeyBase64);
 });
 
@@ -41,7 +39,7 @@ describe('Telnyx webhook signatures', () => {
     ['signature of the wrong length', () => ({ rawBody: body, headers: headers('AAAA', now), nowSeconds: now }), /64-byte/],
     [
       'wrong key',
-      () => ({ rawBody: body, headers: headers(signed(body, now, generateKeyPairSync('ed25519').privateKey), now), nowSeconds: now }),
+      () => ({ rawBody: body, headers: headers(signed(body, now, generateWebhookKeyPair().privateKey), now), nowSeconds: now }),
       /does not match/,
     ],
   ])('rejects %s', (_name, input, message) => {

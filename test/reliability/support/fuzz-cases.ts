@@ -3,10 +3,10 @@
  * is signed with the real key only when its body names legs and conferences no session owns
  * (or is malformed): nothing a fuzz case sends may legitimately change a stored session.
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import type { WebhookRequest } from '../../../lib/app/webhook-gate.js';
 import { encodeClientState } from '../../../lib/telnyx/client-state.js';
+import { generateWebhookKeyPair, signedHeaders } from '../../../local/sim/webhook-signer.js';
 
 export interface FuzzCase {
   readonly category: string;
@@ -18,6 +18,8 @@ export interface FuzzCase {
 export interface FuzzTargets {
   /** Signs like Telnyx, with the key the product trusts. */
   readonly sign: (rawBody: string, timestampSeconds?: number) => Record<string, string>;
+  /** The clock the product checks timestamps against, in Unix seconds. */
+  readonly nowSeconds: () => number;
   /** Real events of a live call (customer hangup, keypress, …): sent only unsigned, forged or stale. */
   readonly realBodies: readonly string[];
   /** The live session's id, for client_state that names it. */
@@ -37,13 +39,8 @@ const knownTypes = [
   'conference.ended',
 ] as const;
 
-const otherKey: KeyObject = generateKeyPairSync('ed25519').privateKey;
-const now = () => Math.floor(Date.now() / 1000);
-
-function forgedHeaders(rawBody: string, timestamp = now()): Record<string, string> {
-  const ts = String(timestamp);
-  return { 'telnyx-timestamp': ts, 'telnyx-signature-ed25519': sign(null, Buffer.from(`${ts}|${rawBody}`), otherKey).toString('base64') };
-}
+/** A key the product does not trust. */
+const otherKey = generateWebhookKeyPair().privateKey;
 
 const foreignId = fc.stringMatching(/^v3:[A-Za-z0-9_-]{8,40}$/).map((s) => `${s}-fuzz`);
 const anyString = fc.oneof(
@@ -55,6 +52,7 @@ const anyString = fc.oneof(
 
 /** A well-formed Telnyx event about legs and conferences no session owns. */
 function foreignEvent(targets: FuzzTargets) {
+  const occurred = new Date(targets.nowSeconds() * 1000).toISOString();
   const clientState = fc.oneof(
     fc.constant(null),
     fc.constant(undefined),
@@ -79,7 +77,7 @@ function foreignEvent(targets: FuzzTargets) {
       status: fc.constantFrom('valid', 'invalid', 'timeout', 'cancelled', 'call_hangup', 'weird'),
       direction: fc.constant('outgoing'),
       transcript: anyString,
-      occurredAt: fc.oneof(fc.constant(new Date().toISOString()), anyString),
+      occurredAt: fc.oneof(fc.constant(occurred), anyString),
     })
     .map((e) => {
       const payload: Record<string, unknown> = {
@@ -134,6 +132,8 @@ const signedRequest = (targets: FuzzTargets, rawBody: string): WebhookRequest =>
 const maxBodyBytes = 64 * 1024;
 
 export function fuzzCases(targets: FuzzTargets): fc.Arbitrary<FuzzCase> {
+  const now = targets.nowSeconds;
+  const forgedHeaders = (rawBody: string): Record<string, string> => signedHeaders(otherKey, rawBody, now());
   const real = fc.constantFrom(...targets.realBodies);
   const event = foreignEvent(targets);
 
@@ -150,7 +150,7 @@ export function fuzzCases(targets: FuzzTargets): fc.Arbitrary<FuzzCase> {
   const badTimestamp = fc
     .tuple(real, fc.oneof(anyString, fc.constantFrom('1e9', ' 1700000000', '-5', '9'.repeat(20), '0x65', '1700000000.5', `${now()}\r\ntelnyx-signature-ed25519: x`)))
     .map(([body, timestamp]): FuzzCase => {
-      const signature = sign(null, Buffer.from(`${timestamp}|${body}`), otherKey).toString('base64');
+      const signature = signedHeaders(otherKey, body, timestamp)['telnyx-signature-ed25519']!;
       return { category: 'timestamp garbage', request: { body, isBase64Encoded: false, headers: { 'telnyx-timestamp': timestamp, 'telnyx-signature-ed25519': signature } }, allowed: [401] };
     });
 

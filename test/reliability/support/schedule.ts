@@ -1,7 +1,11 @@
 /**
  * One delivery schedule of one call: the world model generates events as the product's commands
  * and the far ends cause them; the schedule decides which generated event is delivered when,
- * how often, and alongside what; then the invariants are checked.
+ * how often, and alongside what, and when what the model waits for happens (an operator's phone
+ * rings out, a prompt ends, the menu times out); then the invariants are checked.
+ *
+ * A schedule replays exactly from its params and its run number: the world's ids are seeded
+ * from both, its clock is logical (a step is 25 ms), and the product runs on that clock.
  *
  * The delivery model (what Telnyx can actually produce):
  * - an event exists only once its cause happened: `call.answered` after our `answer`, a
@@ -11,18 +15,19 @@
  *   others (per-leg order included), any number of times, and several deliveries (the same
  *   event too) may run concurrently;
  * - a delivery answered with a non-2xx status stays pending and is delivered again later
- *   (Telnyx retries), so a handler failure is always followed by a redelivery;
+ *   (Telnyx retries), so a handler failure is always followed by a redelivery; with
+ *   `delivery: 'telnyx'`, only as often as Telnyx would (once, plus a leg's retry policy);
  * - people (a customer pressing or hanging up, an operator answering, Symbl keying its code)
  *   act between steps: a human is slower than one handler run;
  * - poll and timer messages behave like SQS: at least once, any order, redelivered when the
  *   handler throws.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createHash, type KeyObject } from 'node:crypto';
 import { prompts } from '../../../lib/core/prompts.js';
 import { parseQueueMessage } from '../../../lib/scheduler/poll-queue.js';
 import { seededRandom } from '../../../local/sim/runtime.js';
-import type { KeyObject } from 'node:crypto';
-import { createWorld, onTheWire, type World, type WorldEvent, type WorldLeg } from './world.js';
+import { createWorld, logicalClock, type World, type WorldEvent, type WorldLeg } from './world.js';
 import { createWorldRuntime, worldNumbers, worldUrls } from './world-runtime.js';
 
 export type Trigger = 'none' | 'dtmf' | 'utterance' | 'request';
@@ -45,9 +50,27 @@ export interface ScheduleParams {
   readonly base64Rate: number;
   /** After every operator failed and the apology, the customer presses 1 again (a second round). */
   readonly secondRound: boolean;
+  /**
+   * Runs each step's deliveries and messages one after another, in slot order, instead of
+   * concurrently: concurrent ones race in DynamoDB Local, which decides the winner; a sequential
+   * schedule replays exactly.
+   */
+  readonly sequential?: boolean;
+  /**
+   * 'redeliver' (the default): a failed delivery stays pending until it succeeds. 'telnyx': as
+   * Telnyx delivers, once plus the leg's `webhook_retries_policies`, then given up.
+   */
+  readonly delivery?: 'redeliver' | 'telnyx';
 }
 
 export interface ScheduleContext {
+  /**
+   * Which schedule this is on its table: with the seed it seeds the world's ids, so schedules
+   * sharing a table never share a leg (a replay needs both).
+   */
+  readonly run: number;
+  /** Where the world's logical clock starts (near the wall clock: DynamoDB Local expires items on it). */
+  readonly startMs: number;
   readonly dynamo: DynamoDBClient;
   readonly tableName: string;
   readonly privateKey: KeyObject;
@@ -55,11 +78,15 @@ export interface ScheduleContext {
 }
 
 export interface ScheduleReport {
+  /** The world the schedule ran against (its events, requests, legs). */
+  readonly world: World;
   readonly violations: string[];
   readonly trace: string[];
   readonly deliveries: number;
   readonly duplicates: number;
   readonly failedDeliveries: number;
+  /** Events the 'telnyx' delivery mode gave up on. */
+  readonly givenUp: number;
   readonly faultsInjected: number;
   readonly steps: number;
 }
@@ -67,6 +94,8 @@ export interface ScheduleReport {
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const maxSteps = 600;
 const maxAttemptsPerEvent = 30;
+/** The world's clock moves this much per step. */
+const stepMs = 25;
 
 interface Action {
   readonly name: string;
@@ -92,10 +121,17 @@ function weighted<K extends string>(rng: () => number, weights: Record<K, number
   return entries.filter(([, w]) => w > 0).at(-1)?.[0];
 }
 
+/** The seed of a schedule's ids. */
+export function worldSeed(seed: number, run: number): number {
+  return createHash('sha256').update(`${seed}/${run}`).digest().readInt32BE(0);
+}
+
 export async function runSchedule(context: ScheduleContext, params: ScheduleParams): Promise<ScheduleReport> {
   const rng = seededRandom(params.seed);
   const world = createWorld({
+    seed: worldSeed(params.seed, context.run),
     rng,
+    clock: logicalClock(context.startMs),
     privateKey: context.privateKey,
     telnyxBaseUrl: worldUrls.telnyx,
     symblBaseUrl: worldUrls.symbl,
@@ -104,9 +140,14 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     faults: params.failRate > 0 ? { failRate: params.failRate, lostResponseShare: 0.5, failuresInARow: (r) => (r() < 0.6 ? 3 : 1) } : undefined,
   });
   const runtime = await createWorldRuntime({ world, publicKeyBase64: context.publicKeyBase64, tableName: context.tableName, dynamo: context.dynamo });
+  // The operators' phones: answered, or ringing out, when the schedule fires their ring timers.
+  const [firstOperator, secondOperator] = worldNumbers.operators;
+  if (params.operators !== 'first-answers') world.model.setDialBehavior(firstOperator, { noAnswer: true });
+  if (params.operators === 'none-answer') world.model.setDialBehavior(secondOperator, { noAnswer: true });
   const trace: string[] = [];
   const violations: string[] = [];
   const acked = new Set<string>();
+  const givenUp = new Set<string>();
   const attempts = new Map<string, number>();
   const chainAdvances = new Map<number, number>();
   let deliveries = 0;
@@ -133,10 +174,11 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     return `${event.event_type}[${legName(p.call_control_id)}${detail}] ${short(event.id)}`;
   };
 
-  async function deliver(event: WorldEvent, duplicate: boolean): Promise<void> {
+  /** Delivers once; returns the trace line. */
+  async function deliver(event: WorldEvent, duplicate: boolean): Promise<string> {
     const attempt = (attempts.get(event.id) ?? 0) + 1;
     attempts.set(event.id, attempt);
-    const rawBody = JSON.stringify({ data: onTheWire(event), meta: { attempt, delivered_to: 'https://example.test/webhook' } });
+    const rawBody = JSON.stringify({ data: event, meta: { attempt, delivered_to: 'https://example.test/webhook' } });
     const base64 = rng() < params.base64Rate;
     const response = await runtime.webhook({
       body: base64 ? Buffer.from(rawBody).toString('base64') : rawBody,
@@ -145,32 +187,36 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     });
     deliveries++;
     if (duplicate) duplicates++;
-    trace.push(`deliver ${describe(event)} #${attempt}${duplicate ? ' dup' : ''} → ${response.status} ${response.body}`);
     if (response.status >= 200 && response.status < 300) acked.add(event.id);
     else if (response.status < 500) violations.push(`a genuine ${event.event_type} was refused with ${response.status}: ${response.body}`);
-    else failedDeliveries++;
+    else {
+      failedDeliveries++;
+      if (params.delivery === 'telnyx' && !duplicate && attempt >= world.deliveryPlan(event, 'telnyx').length) givenUp.add(event.id);
+    }
     if (attempt > maxAttemptsPerEvent) violations.push(`${event.event_type} ${event.id} still failing after ${attempt} deliveries`);
+    return `deliver ${describe(event)} #${attempt}${duplicate ? ' dup' : ''} → ${response.status} ${response.body}${givenUp.has(event.id) ? ' (given up)' : ''}`;
   }
 
-  async function handleMessage(index: number): Promise<void> {
+  /** Handles one queue message; returns the trace line. */
+  async function handleMessage(index: number): Promise<string> {
     const message = world.queue[index]!;
     const parsed = parseQueueMessage(message.body);
     message.deliveries++;
     if (!parsed) {
       violations.push(`the product queued a message it cannot read: ${message.body}`);
       message.done = true;
-      return;
+      return `queue unreadable ${short(message.messageId)}`;
     }
     try {
       const outcome = await runtime.poller(parsed, message.messageId);
       message.done = true;
-      trace.push(`queue ${parsed.kind}${parsed.kind === 'poll' ? ` seq ${parsed.seq}` : ''} ${short(message.messageId)} → ${outcome}`);
       if (parsed.kind === 'poll' && outcome === 'applied') {
         chainAdvances.set(parsed.seq, (chainAdvances.get(parsed.seq) ?? 0) + 1);
         pollBudget--;
       }
+      return `queue ${parsed.kind}${parsed.kind === 'poll' ? ` seq ${parsed.seq}` : ''} ${short(message.messageId)} → ${outcome}`;
     } catch (error) {
-      trace.push(`queue ${parsed.kind} ${short(message.messageId)} threw ${String(error)}`);
+      return `queue ${parsed.kind} ${short(message.messageId)} threw ${String(error)}`;
     }
   }
 
@@ -184,19 +230,20 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
         list.push({ name: 'analyzer dials in', required: true, weight: 1, run: () => void world.analyzerDialsIn(connection) });
       }
     }
-    for (const leg of world.legs.values()) {
+    const legs = world.legs;
+    for (const leg of legs.values()) {
       if (leg.role === 'analyzer' && leg.state === 'answered' && !leg.farEndDone) {
         list.push({ name: 'analyzer keys its code', required: true, weight: 1, run: () => world.analyzerKeysCode(leg) });
       }
-      if (leg.role === 'operator' && leg.state === 'bridging' && !leg.farEndDone) {
-        const first = leg.to === worldNumbers.operators[0];
-        const answers = params.operators === 'first-answers' || (params.operators === 'first-no-answer' && !first);
-        list.push({
-          name: answers ? `operator ${leg.to.slice(-1)} answers` : `operator ${leg.to.slice(-1)} does not answer`,
-          required: true,
-          weight: 1,
-          run: () => (answers ? world.operatorAnswers(leg) : world.operatorDoesNotAnswer(leg)),
-        });
+    }
+    for (const timer of world.timers()) {
+      const leg = timer.callControlId === undefined ? undefined : legs.get(timer.callControlId);
+      if (timer.kind === 'ring' && leg?.role === 'operator') {
+        const name = `operator ${leg.to.slice(-1)} ${timer.farEnd === 'answer' ? 'answers' : 'does not answer'}`;
+        list.push({ name, required: true, weight: 1, run: () => world.fire(timer) });
+      } else if (timer.kind === 'speak' || timer.kind === 'conference-speak') {
+        const on = leg ? legName(leg.id) : 'the conference';
+        list.push({ name: `the prompt to ${on} ends`, required: false, weight: 0.2, run: () => world.fire(timer) });
       }
     }
     if (phase === 'ending' || customer.state !== 'answered') return list;
@@ -232,7 +279,7 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     return list;
   }
 
-  const pendingEvents = () => world.events.filter((e) => !acked.has(e.id));
+  const pendingEvents = () => world.events.filter((e) => !acked.has(e.id) && !givenUp.has(e.id));
   const pendingMessages = (phase: 'live' | 'ending') =>
     world.queue.map((m, index) => ({ m, index })).filter(({ m }) => !m.done && (phase === 'ending' || parseQueueMessage(m.body)?.kind !== 'poll' || pollBudget > 0));
 
@@ -243,6 +290,7 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
   /** Runs steps until nothing is pending and no one has anything left to do. */
   async function settle(phase: 'live' | 'ending'): Promise<void> {
     for (; steps < maxSteps; steps++) {
+      world.advance(stepMs);
       const available = actions(phase);
       const pending = pendingEvents();
       const messages = pendingMessages(phase);
@@ -251,7 +299,8 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
       const size = 1 + Math.floor(rng() * params.maxBatch);
       for (let i = 0; i < size; i++) {
         const now = actions(phase);
-        const events = pendingEvents();
+        // Telnyx sends one attempt at a time: in its mode an event is not taken twice in a step.
+        const events = pendingEvents().filter((e) => params.delivery !== 'telnyx' || !slots.some((slot) => slot.kind === 'event' && slot.event.id === e.id));
         const ready = pendingMessages(phase);
         const ackedEvents = world.events.filter((e) => acked.has(e.id));
         const weights = {
@@ -278,7 +327,10 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
           slots.push({ kind: 'message', index: pick(ready).index });
         }
       }
-      await Promise.all(slots.map((slot) => (slot.kind === 'event' ? deliver(slot.event, slot.duplicate) : handleMessage(slot.index))));
+      const run = (slot: Slot) => (slot.kind === 'event' ? deliver(slot.event, slot.duplicate) : handleMessage(slot.index));
+      if (params.sequential) for (const slot of slots) trace.push(await run(slot));
+      // Lines go in slot order, whichever finished first.
+      else trace.push(...(await Promise.all(slots.map(run))));
     }
     violations.push(`the ${phase} phase did not settle within ${maxSteps} steps`);
   }
@@ -302,7 +354,7 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     violations.push(`the schedule threw: ${error instanceof Error ? error.stack : String(error)}`);
   }
   const faultsInjected = world.requests.filter((r) => r.faulted).length;
-  return { violations, trace, deliveries, duplicates, failedDeliveries, faultsInjected, steps };
+  return { world, violations, trace, deliveries, duplicates, failedDeliveries, givenUp: givenUp.size, faultsInjected, steps };
 }
 
 /** While the call is live and everything has settled. */

@@ -5,7 +5,8 @@ import type { WebhookResponse } from '../../../lib/app/webhook-gate.js';
 import type { Log } from '../../../lib/log.js';
 import { parseQueueMessage } from '../../../lib/scheduler/poll-queue.js';
 import type { SessionRecord } from '../../../lib/core/model.js';
-import { createWorld, onTheWire, type QueuedMessage, type World, type WorldEvent, type WorldLeg } from './world.js';
+import { createWorld, type QueuedMessage, type World, type WorldClock, type WorldEvent, type WorldLeg } from './world.js';
+import { seededRandom } from '../../../local/sim/runtime.js';
 import { createWorldRuntime, worldNumbers, worldUrls } from './world-runtime.js';
 
 export interface ScriptedCallOptions {
@@ -14,10 +15,13 @@ export interface ScriptedCallOptions {
   readonly privateKey: KeyObject;
   readonly publicKeyBase64: string;
   readonly log?: Log;
-  readonly nowMs?: () => number;
   readonly env?: Record<string, string>;
   /** What operators do when dialed (default: answer). */
   readonly operatorAnswers?: (leg: WorldLeg) => boolean;
+  /** Seeds the world's ids; by default each call of a test file gets the next seed. */
+  readonly seed?: number;
+  /** The world's (and so the product's) clock: `logicalClock(start)`, or the wall clock. */
+  readonly clock: WorldClock;
 }
 
 export interface ScriptedCall {
@@ -40,11 +44,18 @@ export interface ScriptedCall {
   session(): Promise<SessionRecord | undefined>;
 }
 
+let nextSeed = 1;
+/** The world's clock moves this much per round of `settle`. */
+const roundMs = 25;
+
 /** A call driven step by step through the real runtime against the world model, for regression cases. */
 export async function startScriptedCall(options: ScriptedCallOptions): Promise<ScriptedCall> {
-  let n = 0;
+  const seed = options.seed ?? nextSeed++;
+  const rng = seededRandom(seed);
   const world = createWorld({
-    rng: () => ((n = (n * 16807 + 11) % 2147483647) / 2147483647),
+    seed,
+    rng,
+    clock: options.clock,
     privateKey: options.privateKey,
     telnyxBaseUrl: worldUrls.telnyx,
     symblBaseUrl: worldUrls.symbl,
@@ -54,10 +65,10 @@ export async function startScriptedCall(options: ScriptedCallOptions): Promise<S
   const runtime = await createWorldRuntime({ world, ...options });
   const acked = new Set<string>();
   const responses: ScriptedCall['responses'] = [];
-  const customer = world.customerCalls(`+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`);
+  const customer = world.customerCalls(`+1555${String(Math.floor(rng() * 1e7)).padStart(7, '0')}`);
 
   async function deliver(event: WorldEvent): Promise<WebhookResponse> {
-    const rawBody = JSON.stringify({ data: onTheWire(event), meta: { attempt: 1, delivered_to: 'https://example.test/webhook' } });
+    const rawBody = JSON.stringify({ data: event, meta: { attempt: 1, delivered_to: 'https://example.test/webhook' } });
     const response = await runtime.webhook({ body: rawBody, isBase64Encoded: false, headers: world.sign(rawBody) });
     responses.push({ event, status: response.status, body: response.body });
     if (response.status < 300) acked.add(event.id);
@@ -112,6 +123,7 @@ export async function startScriptedCall(options: ScriptedCallOptions): Promise<S
     async settle({ polls = 0, maxRounds = 40 } = {}) {
       let pollsLeft = polls;
       for (let round = 0; round < maxRounds; round++) {
+        world.advance(roundMs);
         let progressed = farEnds();
         for (const event of pending()) {
           await deliver(event);

@@ -22,14 +22,13 @@ export interface WorldRuntimeOptions {
   readonly tableName: string;
   readonly dynamo: DynamoDBClient;
   readonly log?: Log;
-  readonly nowMs?: () => number;
   readonly env?: Record<string, string>;
 }
 
 /**
  * The product's own runtime (`createRuntime`: the real webhook and poller use cases, the real
  * executor with the `telnyx` SDK and the Symbl client, the DynamoDB store on DynamoDB Local),
- * with only its HTTP and SQS transports pointed at the world model.
+ * with only its HTTP and SQS transports pointed at the world model, on the world's clock.
  */
 export async function createWorldRuntime(options: WorldRuntimeOptions): Promise<Runtime> {
   const config = loadConfig({
@@ -56,6 +55,6 @@ export async function createWorldRuntime(options: WorldRuntimeOptions): Promise<
     dynamo: options.dynamo,
     sqs: options.world.sqs,
     fetch: options.world.fetch,
-    ...(options.nowMs ? { nowMs: options.nowMs } : {}),
+    nowMs: options.world.nowMs,
   });
 }
