@@ -15,10 +15,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { bundleBudgetBytes, bundleFunction } from '../infra/bundling.js';
 import { prompts } from '../lib/core/prompts.js';
 import { createAfinnScorer } from '../lib/sentiment/afinn-scorer.js';
-import { judge, playScenario, scenarios } from '../local/scenarios.js';
+import { dialIsFor, judge, playScenario, scenarios } from '../local/scenarios.js';
+import { decodeClientState } from '../lib/telnyx/client-state.js';
 import { localAwsSettings } from '../local/servers.js';
-import { simulatedNumbers, startSimulatedStack } from '../local/simulated-stack.js';
-import { dialsInto } from '../local/timeline.js';
+import { testNumbers } from '../local/environment.js';
+import { startSimulatedStack } from '../local/simulated-stack.js';
 import { startHarness, type Harness } from '../local/harness.js';
 import { startLocalAws, type LocalAws } from '../local/local-aws.js';
 import { evaluateScorer, loadLabeledUtterances } from '../local/scorer-eval.js';
@@ -147,7 +148,7 @@ async function handlerTimes(aws: LocalAws) {
     for (let round = 0; round < 3; round++) {
       for (const [i, name] of ['angry', 'presses-1', 'calm', 'asks-for-agent'].entries()) {
         const scenario = scenarios.find((s) => s.name === name)!;
-        await playScenario(h.telnyx, scenario, `+15550300${round}${i}0`, simulatedNumbers.ours, 0.3).finished;
+        await playScenario(h.telnyx, scenario, `+15550300${round}${i}0`, testNumbers.conference, 0.3).finished;
         await h.settle();
       }
     }
@@ -221,7 +222,7 @@ async function detectionLatency(aws: LocalAws) {
           // Not phase-locked to the poll cycle.
           await sleep(Math.random() * intervalSeconds * 1000);
           const id = h.symbl.release(session.analyzer.conversationId!, 'this is absolutely unacceptable and I am furious', -0.92);
-          const dial = await h.telnyx.waitFor(() => h.telnyx.dials().find((d) => d.conferenceConfig?.id === session.conference.id), 15_000);
+          const dial = await h.telnyx.waitFor(() => h.telnyx.dials().find((d) => decodeClientState(d.clientState)?.sessionId === session.id), 15_000);
           symblLatencies.push((dial.at - h.symbl.availableAt(id)!) / 1000);
           customer.hangup();
         }),
@@ -261,8 +262,7 @@ async function detectionLatency(aws: LocalAws) {
           await t.telnyx.waitFor(() => customer.heard.includes(prompts.menu), 20_000);
           await t.telnyx.waitFor(() => customer.transcribing, 5000);
           customer.say('this is absolutely unacceptable and I am furious', { final: true });
-          const conference = await t.telnyx.waitFor(() => [...t.telnyx.conferences.values()].find((c) => c.creatorCallControlId === customer.callControlId), 5000);
-          const dial = await t.telnyx.waitFor(() => t.telnyx.dials().find((d) => d.conferenceConfig?.id === conference.id), 10_000);
+          const dial = await t.telnyx.waitFor(() => t.telnyx.dials().find((d) => dialIsFor(customer.callControlId, d.clientState)), 10_000);
           telnyxLatencies.push(dial.at - arrivals.get(customer.callControlId)!);
           customer.hangup();
         }),
@@ -372,14 +372,14 @@ async function throughput() {
   const started = Date.now();
   const mix = ['angry', 'presses-1', 'asks-for-agent', 'calm'].map((name) => scenarios.find((s) => s.name === name)!);
   try {
-    const runs = Array.from({ length: 100 }, (_, i) => playScenario(world.telnyx, mix[i % mix.length]!, `+1555070${String(i).padStart(4, '0')}`, simulatedNumbers.ours, timeScale));
+    const runs = Array.from({ length: 100 }, (_, i) => playScenario(world.telnyx, mix[i % mix.length]!, `+1555070${String(i).padStart(4, '0')}`, testNumbers.conference, timeScale));
     const finished = await Promise.all(runs.map((r) => r.finished));
     await sleep(5000);
     const elapsed = (Date.now() - started) / 1000;
     let failures = 0;
     for (const run of finished) {
       const session = await world.sessionOf(run.customer);
-      const verdict = judge(run, session, dialsInto(world.telnyx, session?.conference.id).length);
+      const verdict = judge(run, session, world.telnyx);
       if (!verdict.ok) {
         failures += 1;
         console.log(`    ${run.scenario.name}: ${verdict.problems.join('; ')} (analyzer ${session?.analyzer.status}, ${session?.utterances.length ?? 0} utterances, menu ${session?.menu.status})`);

@@ -4,15 +4,14 @@ import { loadConfig, type Config } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { SentimentScorer } from '../lib/sentiment/scorer.js';
 import type { SessionRecord } from '../lib/core/model.js';
+import { productEnvironment, simulatedSymblApp, testNumbers } from './environment.js';
 import { startQueueDriver } from './queue-driver.js';
+import { operatorWhoTakesTheCall } from './scenarios.js';
 import { settle, startSymblSimulator, startTelnyxSimulator, type FaultPlan, type SimCall, type SymblSimulator, type TelnyxSimulator } from './sim/index.js';
 import type { LocalAws } from './local-aws.js';
 
-export const numbers = {
-  conference: '+15550001000',
-  symbl: '+15550009999',
-  operators: ['+15550002001', '+15550002002'],
-} as const;
+/** The numbers the harness's calls use: the product's test numbers. */
+export const numbers = testNumbers;
 
 /** A log that keeps every line, for assertions on what was logged. */
 export function memoryLog(): Log & { lines: { level: string; message: string; extra: Record<string, unknown>[] }[] } {
@@ -76,24 +75,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     seed: 7,
     ...(options.faults ? { faults: options.faults } : {}),
   });
-  const symbl = await startSymblSimulator({ telnyx, appId: 'app-id', appSecret: 'app-secret', symblNumber: numbers.symbl, timeScale, seed: 11 });
+  const symbl = await startSymblSimulator({ telnyx, ...simulatedSymblApp, symblNumber: numbers.symbl, timeScale, seed: 11 });
+  for (const operator of numbers.operators) telnyx.setDialBehavior(operator, operatorWhoTakesTheCall);
   const source = options.source ?? 'symbl';
-  const config = loadConfig({
-    TELNYX_API_KEY: 'KEY-test',
-    TELNYX_PUBLIC_KEY: telnyx.publicKeyBase64,
-    TELNYX_BASE_URL: telnyx.baseUrl,
-    TELNYX_CONNECTION_ID: 'conn-test',
-    CONFERENCE_NUMBER: numbers.conference,
-    CONFERENCE_NAME: 'ivr',
-    TRANSFER_NUMBER: numbers.operators.join(','),
-    SENTIMENT_SOURCE: source,
-    ...(source === 'symbl' ? { SYMBL_APP_ID: 'app-id', SYMBL_APP_SECRET: 'app-secret', SYMBL_BASE_URL: symbl.baseUrl, SYMBL_NUMBER: numbers.symbl } : {}),
-    TABLE_NAME: tableName,
-    POLL_QUEUE_URL: options.aws.queue.queueUrl,
-    ANALYZER_JOIN_TIMEOUT_SECONDS: '2',
-    OPERATOR_RING_TIMEOUT_SECONDS: '5',
-    ...options.env,
-  });
+  const config = loadConfig(
+    productEnvironment({
+      source,
+      telnyx,
+      symblBaseUrl: symbl.baseUrl,
+      tableName,
+      queueUrl: options.aws.queue.queueUrl,
+      ...(options.env ? { overrides: options.env } : {}),
+    }),
+  );
   const runtime = await createRuntime(config, {
     log: options.log ?? log,
     dynamo: options.dynamo ?? options.aws.dynamo,

@@ -4,15 +4,11 @@ import type { Session } from '../lib/core/model.js';
 import { createDynamoSessionStore, type SessionStore } from '../lib/store/session-store.js';
 import type { SimCall } from './sim/index.js';
 import { startSymblSimulator, startTelnyxSimulator, type FaultPlan, type SymblSimulator, type TelnyxSimulator } from './sim/index.js';
+import { productEnvironment, simulatedSymblApp, testNumbers } from './environment.js';
+import { operatorWhoTakesTheCall } from './scenarios.js';
 import { freePort, localAwsSettings } from './servers.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 
-/** Numbers of the simulated world. */
-export const simulatedNumbers = {
-  ours: '+15550001000',
-  analyzer: '+15550009999',
-  operators: ['+15550002001', '+15550002002'],
-} as const;
 
 export interface SimulatedStackOptions {
   readonly source: 'symbl' | 'telnyx';
@@ -51,24 +47,15 @@ export async function startSimulatedStack(options: SimulatedStackOptions): Promi
     connectionId: 'sim-connection',
     ...(options.faults ? { faults: options.faults } : {}),
   });
-  const symbl = await startSymblSimulator({ telnyx, appId: 'sim-app', appSecret: 'sim-secret', symblNumber: simulatedNumbers.analyzer, timeScale, seed: 43 });
-  const env: Record<string, string> = {
-    TELNYX_API_KEY: 'KEY-simulated',
-    TELNYX_PUBLIC_KEY: telnyx.publicKeyBase64,
-    TELNYX_BASE_URL: telnyx.baseUrl,
-    TELNYX_CONNECTION_ID: 'sim-connection',
-    CONFERENCE_NUMBER: simulatedNumbers.ours,
-    CONFERENCE_NAME: 'demo',
-    TRANSFER_NUMBER: simulatedNumbers.operators.join(','),
-    SENTIMENT_SOURCE: options.source,
-    ANALYZER_JOIN_TIMEOUT_SECONDS: '3',
-    OPERATOR_RING_TIMEOUT_SECONDS: '5',
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    ...(options.source === 'symbl'
-      ? { SYMBL_APP_ID: 'sim-app', SYMBL_APP_SECRET: 'sim-secret', SYMBL_BASE_URL: symbl.baseUrl, SYMBL_NUMBER: simulatedNumbers.analyzer }
-      : {}),
-    ...options.env,
-  };
+  const symbl = await startSymblSimulator({ telnyx, ...simulatedSymblApp, symblNumber: testNumbers.symbl, timeScale, seed: 43 });
+  for (const operator of testNumbers.operators) telnyx.setDialBehavior(operator, operatorWhoTakesTheCall);
+  const env = productEnvironment({
+    source: options.source,
+    telnyx,
+    symblBaseUrl: symbl.baseUrl,
+    conferenceName: 'demo',
+    overrides: { ANALYZER_JOIN_TIMEOUT_SECONDS: '3', POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN', ...options.env },
+  });
   let stack: LocalStack;
   try {
     stack = await startLocalStack({ env, port, ...(options.pollerConcurrency ? { pollerConcurrency: options.pollerConcurrency } : {}) });

@@ -1,6 +1,7 @@
 import type { Session } from '../lib/core/model.js';
 import { maskPhone } from '../lib/core/masking.js';
-import type { CallRun, Verdict } from './scenarios.js';
+import { prompts } from '../lib/core/prompts.js';
+import { dialIsFor, dialsFor, type CallRun, type Verdict } from './scenarios.js';
 import type { SymblSimulator, TelnyxSimulator } from './sim/index.js';
 
 interface Entry {
@@ -11,9 +12,23 @@ interface Entry {
 const eventTime = (event: { occurred_at?: string; payload: Readonly<Record<string, unknown>> }) =>
   Date.parse(event.occurred_at ?? (event.payload.occurred_at as string | undefined) ?? '');
 
-/** The operator dials the simulator executed into a conference. */
-export function dialsInto(telnyx: TelnyxSimulator, conferenceId: string | undefined) {
-  return conferenceId === undefined ? [] : telnyx.dials().filter((d) => d.conferenceConfig?.id === conferenceId);
+/** What the customer hears, in a few words. */
+const heardAs: Readonly<Record<string, string>> = {
+  [prompts.menu]: 'menu plays: 1 for an operator, 2 to repeat',
+  [prompts.menuRetry]: 'menu plays again (nothing pressed)',
+  [prompts.fallback]: 'customer hears: we will stay on the line',
+  [prompts.connecting]: 'customer hears: please hold while we connect you',
+  [prompts.stillTrying]: 'customer hears: still trying to reach an operator',
+  [prompts.noOperator]: 'customer hears: no operator is available',
+  [prompts.operatorLeft]: 'customer hears: the operator has left the call',
+};
+
+/** The prompts Telnyx played to a leg (call-level or spoken into the conference to it), with their time. */
+function promptsTo(telnyx: TelnyxSimulator, callControlId: string) {
+  return telnyx.commandsFor(callControlId).flatMap((c) => {
+    const payload = typeof c.body.payload === 'string' ? c.body.payload : undefined;
+    return payload !== undefined && /speak/.test(c.kind) ? [{ atMs: c.at, text: payload, path: c.kind.startsWith('conference') ? 'conference' : 'call' }] : [];
+  });
 }
 
 /**
@@ -31,7 +46,13 @@ export function buildTimeline(run: CallRun, session: Session | undefined, telnyx
     if (event.event_type === 'call.answered') add(eventTime(event), 'answered');
     if (event.event_type === 'call.hangup') add(eventTime(event), `customer hung up (${String(event.payload.hangup_cause ?? '')})`);
   }
-  if (run.menuAtMs) add(run.menuAtMs, 'menu plays: 1 for an operator, 2 to repeat');
+  for (const prompt of promptsTo(telnyx, customer.callControlId)) {
+    const words = heardAs[prompt.text];
+    if (words) add(prompt.atMs, `${words}${prompt.path === 'conference' ? ' (spoken through the conference)' : ''}`);
+  }
+  if (run.outageAtMs !== undefined && run.scenario.outage) {
+    add(run.outageAtMs, `Telnyx starts answering 503 to ${run.scenario.outage.kinds.join(', ')} (an outage)`);
+  }
 
   const conference = [...telnyx.conferences.values()].find((c) => c.creatorCallControlId === customer.callControlId);
   const analyzerLeg = session?.analyzer.callControlId;
@@ -43,10 +64,9 @@ export function buildTimeline(run: CallRun, session: Session | undefined, telnyx
           ? 'customer'
           : entry.callControlId === analyzerLeg
             ? 'analyzer (muted)'
-            : session?.escalation?.attempts.some((a) => a.callControlId === entry.callControlId)
-              ? 'operator'
-              : 'a participant';
-      if (who !== 'customer') add(entry.joinedAt, `${who} joined the conference`);
+            : undefined;
+      // Operators are told below, with their number.
+      if (who !== 'customer' && who !== undefined) add(entry.joinedAt, `${who} joined the conference`);
     }
   }
   if (session?.analyzer.status === 'failed') add(session.createdAtMs, `analyzer unavailable (${session.analyzer.failure ?? 'unknown'}); keypad only`);
@@ -60,17 +80,30 @@ export function buildTimeline(run: CallRun, session: Session | undefined, telnyx
     const { reason } = session.escalation;
     add(session.escalation.claimedAtMs, `escalation (${reason.rule}): ${reason.detail}`);
   }
-  for (const dial of dialsInto(telnyx, conference?.id)) {
-    add(dial.at, `operator ${maskPhone(dial.to)} dialed into the conference`);
+  for (const outcome of telnyx.dialOutcomes().filter((o) => dialIsFor(customer.callControlId, o.clientState) && o.result !== 'placed')) {
+    add(outcome.at, `operator ${maskPhone(outcome.to)}: ${outcome.result === 'refused' ? `Telnyx refused the dial (${outcome.status})` : `the dial failed (${outcome.status}); the product tries again`}`);
+  }
+  for (const dial of dialsFor(telnyx, run)) {
+    const who = `operator ${maskPhone(dial.to)}`;
+    add(dial.at, `${who} dialed on a leg of their own${dial.answeringMachineDetection ? ' (machine detection on)' : ''}`);
     const leg = telnyx.calls.get(dial.callControlId);
     for (const event of leg?.events ?? []) {
-      if (event.event_type === 'call.answered') add(eventTime(event), `operator ${maskPhone(dial.to)} answered`);
-      if (event.event_type === 'call.hangup') add(eventTime(event), `operator ${maskPhone(dial.to)} ${event.payload.hangup_cause === 'normal_clearing' ? 'left' : `did not answer (${String(event.payload.hangup_cause)})`}`);
+      const at = eventTime(event);
+      const p = event.payload;
+      if (event.event_type === 'call.answered') add(at, `${who} answered`);
+      if (event.event_type.startsWith('call.machine') && event.event_type.endsWith('detection.ended')) add(at, `${who}: machine detection says ${String(p.result)}`);
+      if (event.event_type === 'call.dtmf.received') add(at, `${who} pressed ${String(p.digit)}`);
+      if (event.event_type === 'call.hangup') {
+        add(at, `${who} ${p.hangup_source === 'caller' ? 'released' : p.hangup_cause === 'normal_clearing' ? 'hung up' : `did not answer (${String(p.hangup_cause)})`}`);
+      }
     }
-    const briefing = leg?.heard.find((text) => text.startsWith('Escalated call.'));
-    if (briefing && session?.escalation?.connectedAtMs) add(session.escalation.connectedAtMs + 1, `operator briefed (whisper, only they hear it)`);
+    for (const prompt of promptsTo(telnyx, dial.callControlId)) {
+      if (prompt.text.startsWith('Escalated call.')) add(prompt.atMs, `${who} briefed on their own leg: why, then "press 1 to take the call"`);
+    }
+    for (const entry of conference?.history.filter((h) => h.callControlId === dial.callControlId) ?? []) {
+      add(entry.joinedAt, `${who} joined the customer's conference`);
+    }
   }
-  if (customer.heard.some((text) => text.startsWith("We're sorry, no operator"))) add(run.finishedAtMs ?? Date.now(), 'customer hears the apology and the menu again');
   if (symbl && session?.analyzer.conversationId) {
     const connection = symbl.connectionFor(session.analyzer.conversationId);
     if (connection?.status === 'stopped' || connection?.status === 'ended') add(session.endedAtMs ?? Date.now(), 'analyzer stopped');

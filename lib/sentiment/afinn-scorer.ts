@@ -1,4 +1,4 @@
-import afinn165 from 'sentiment/languages/en/labels.json' with { type: 'json' };
+import english from 'sentiment/languages/en/index.js';
 import type { SentimentScorer } from './scorer.js';
 
 /**
@@ -57,7 +57,9 @@ const knots: readonly (readonly [raw: number, polarity: number])[] = [
 
 /** Maps a squashed AFINN sum onto the polarity scale; monotone, and 0 stays 0. */
 export function afinnSumToPolarity(sum: number): number {
-  const raw = sum / Math.sqrt(sum * sum + 15);
+  // s / √(s² + 15), written as sign(s) / √(1 + 15 / s²): every step is monotone in |s|, so the
+  // result is too, to the last bit (the first form divides two growing numbers and is not).
+  const raw = sum === 0 ? 0 : Math.sign(sum) / Math.sqrt(1 + 15 / (sum * sum));
   for (let i = 1; i < knots.length; i++) {
     const [x1, y1] = knots[i]!;
     if (raw <= x1) {
@@ -86,7 +88,7 @@ function tokenize(text: string): string[] {
  * through {@link afinnSumToPolarity}.
  */
 export function createAfinnScorer(): SentimentScorer {
-  const labels = new Map<string, number>(Object.entries({ ...(afinn165 as Record<string, number>), ...contactCenterWords }));
+  const labels = new Map<string, number>(Object.entries({ ...english.labels, ...contactCenterWords }));
   const negatorSet = new Set(negators);
   const holdSet = new Set(holdAsWaiting);
   return {

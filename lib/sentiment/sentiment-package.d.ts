@@ -1,9 +1,9 @@
-// The `sentiment` package ships no types; the product reads only its AFINN-165 word list.
+// The `sentiment` package ships no types; these cover only what the product and its tests use.
 
-declare module 'sentiment/languages/en/labels.json' {
-  /** AFINN-165: word → valence on -5..5. */
-  const labels: Record<string, number>;
-  export default labels;
+declare module 'sentiment/languages/en/index.js' {
+  /** AFINN-165 (word → valence on -5..5) and the package's one-word negation rule. */
+  const english: { labels: Record<string, number> };
+  export default english;
 }
 
 declare module 'sentiment' {

@@ -72,6 +72,8 @@ export interface DialOutcome {
   /** 'refused': answered 4xx by a refusal behaviour, no leg; 'invalid': a bad request; 'outage': a 503 window. */
   readonly result: 'placed' | 'refused' | 'invalid' | 'outage';
   readonly callControlId: string | undefined;
+  readonly clientState: string | null;
+  readonly at: number;
 }
 
 /** The far end of an answered outbound leg. */
@@ -101,7 +103,8 @@ export type DialBehavior =
   /** The dial itself is refused with this status and a Telnyx error body: no leg, no webhook. */
   | { readonly refused: 400 | 403 | 422 };
 
-export type DialPolicy = (dial: { to: string; conferenceId: string | undefined }) => DialBehavior | undefined;
+/** Decides a dial's far end from the number, the conference it joins (if any) and the dial's client_state. */
+export type DialPolicy = (dial: { to: string; conferenceId: string | undefined; clientState: string | null }) => DialBehavior | undefined;
 
 /** Something audible happened; the Symbl stand-ins listen to decide what their leg "hears". */
 export interface SimAudio {
@@ -232,6 +235,8 @@ export interface Outage {
   /** Model clock, ms: from (inclusive) until (exclusive). */
   readonly fromMs: number;
   readonly untilMs: number;
+  /** Only requests this picks are hit (one call's, say); every request when unset. */
+  readonly affects?: (request: { readonly kind: CommandKind; readonly callControlId: string | undefined; readonly body: Readonly<Record<string, unknown>> }) => boolean;
 }
 
 /** What a driver hears from the model, synchronously, as it happens. */

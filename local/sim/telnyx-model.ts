@@ -329,7 +329,7 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
     const toRaw = body.to;
     const to = typeof toRaw === 'string' ? toRaw : Array.isArray(toRaw) && typeof toRaw[0] === 'string' ? toRaw[0] : undefined;
     const refuse = (reply: ModelReply, result: DialOutcome['result'] = 'invalid'): Outcome => {
-      dialOutcomes.push({ to: to ?? '', commandId, status: reply.status, result, callControlId: undefined });
+      dialOutcomes.push({ to: to ?? '', commandId, status: reply.status, result, callControlId: undefined, clientState: str(body, 'client_state') ?? null, at: nowMs() });
       return rejected(reply);
     };
     const connectionId = str(body, 'connection_id');
@@ -356,7 +356,7 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
         return refuse(replies.badState('conference_config.id does not name an active conference.', '/conference_config/id'));
       }
     }
-    const behavior = dialPolicy?.({ to, conferenceId }) ?? dialBehaviors.get(to) ?? { answerAfterMs: 200 };
+    const behavior = dialPolicy?.({ to, conferenceId, clientState: str(body, 'client_state') ?? null }) ?? dialBehaviors.get(to) ?? { answerAfterMs: 200 };
     if ('refused' in behavior) return refuse(replies.dialRefused(behavior.refused, to), 'refused');
 
     const leg = calls.createLeg({ direction: 'outgoing', from, to, connectionId, clientState: str(body, 'client_state') ?? null, state: 'bridging' });
@@ -366,7 +366,7 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
     if (bool(body, 'transcription') === true) leg.transcription = transcriptionFrom(asBody(body.transcription_config));
     const at = nowMs();
     dialLog.push({ callControlId: leg.callControlId, to, from, connectionId, commandId, clientState: leg.clientState, conferenceConfig: config, timeoutSecs, answeringMachineDetection: machineDetection, at });
-    dialOutcomes.push({ to, commandId, status: 200, result: 'placed', callControlId: leg.callControlId });
+    dialOutcomes.push({ to, commandId, status: 200, result: 'placed', callControlId: leg.callControlId, clientState: leg.clientState, at });
     leg.executed.push({ kind: 'dial', body, commandId, at });
     calls.emitCall(leg, 'call.initiated', { direction: 'outgoing', state: 'bridging', start_time: leg.startTime });
     calls.startRinging(leg, timeoutSecs, config ? bool(config, 'early_media') !== false : false, behavior);
@@ -526,9 +526,11 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
   // -------------------------------------------------------------------------------------------
   // Routing
 
-  function inOutage(kind: string): boolean {
+  function inOutage(kind: string, callControlId: string | undefined, body: Body): boolean {
     const now = nowMs();
-    return outages.some((o) => now >= o.fromMs && now < o.untilMs && (o.kinds === undefined || o.kinds.includes(kind)));
+    return outages.some(
+      (o) => now >= o.fromMs && now < o.untilMs && (o.kinds === undefined || o.kinds.includes(kind)) && (o.affects === undefined || o.affects({ kind, callControlId, body })),
+    );
   }
 
   function command(kind: string, body: Body, target: { callControlId?: string | undefined; conferenceId?: string }, run: () => Outcome): RoutedCommand {
@@ -539,9 +541,9 @@ export function createTelnyxModel(options: TelnyxModelOptions): TelnyxModel {
       ...(target.conferenceId !== undefined ? { conferenceId: target.conferenceId } : {}),
       ...(commandId !== undefined ? { commandId } : {}),
       run: () => {
-        if (inOutage(kind)) {
+        if (inOutage(kind, target.callControlId, body)) {
           const reply = replies.serviceUnavailable();
-          if (kind === 'dial') dialOutcomes.push({ to: str(body, 'to') ?? '', commandId, status: reply.status, result: 'outage', callControlId: undefined });
+          if (kind === 'dial') dialOutcomes.push({ to: str(body, 'to') ?? '', commandId, status: reply.status, result: 'outage', callControlId: undefined, clientState: str(body, 'client_state') ?? null, at: nowMs() });
           return { ...reply, outcome: 'outage' };
         }
         const { reply, outcome } = run();

@@ -21,6 +21,7 @@ export type {
   CommandKind,
   DialBehavior,
   DialOutcome,
+  DialPolicy,
   DialRecord,
   ExecutedCommand,
   FarEndScript,

@@ -145,7 +145,7 @@ describe('refused dials', () => {
       expect(w.model.legs.size).toBe(0);
       expect(w.model.events).toEqual([]);
       expect(w.model.dials()).toEqual([]);
-      expect(w.model.dialOutcomes()).toEqual([{ to: operator, commandId: `refused-${status}`, status, result: 'refused', callControlId: undefined }]);
+      expect(w.model.dialOutcomes()).toEqual([{ to: operator, commandId: `refused-${status}`, status, result: 'refused', callControlId: undefined, clientState: null, at: w.model.nowMs() }]);
     });
   }
 

@@ -13,7 +13,7 @@ async function untilMenu(harness: Harness, call: SimCall) {
 }
 
 describe('whole calls through the webhook, against DynamoDB Local and the Telnyx/Symbl simulators', () => {
-  it('answers, conferences, joins the analyzer muted, plays the menu; DTMF 1 dials one operator into the same conference', async () => {
+  it('answers, conferences, joins the analyzer muted, plays the menu; DTMF 1 dials one operator, screens them on their own leg, then joins them to the same conference', async () => {
     h = await world.harness();
     const customer = h.call('+15550104242');
     await untilMenu(h, customer);
@@ -33,12 +33,14 @@ describe('whole calls through the webhook, against DynamoDB Local and the Telnyx
 
     await customer.press('1');
     const dial = await h.telnyx.waitFor(() => h!.telnyx.dials()[0], 10_000);
-    expect(dial).toMatchObject({ to: numbers.operators[0], from: numbers.conference, connectionId: 'conn-test' });
-    expect(dial.conferenceConfig).toMatchObject({ id: session.conference.id, early_media: false });
+    expect(dial).toMatchObject({ to: numbers.operators[0], from: numbers.conference, connectionId: h.config.telnyx.connectionId, answeringMachineDetection: 'detect' });
+    // On a leg of its own: nothing joins the customer before it is screened.
+    expect(dial.conferenceConfig).toBeUndefined();
     const operator = h.telnyx.calls.get(dial.callControlId)!;
     await h.telnyx.waitFor(() => operator.heard.some((t) => t.startsWith('Escalated call.')), 10_000);
     expect(customer.heard).toContain(prompts.connecting);
-    expect(conference.participants.has(operator.callControlId)).toBe(true);
+    await h.telnyx.waitFor(() => conference.participants.has(operator.callControlId), 10_000);
+    expect(operator.events.map((e) => e.event_type)).toContain('call.dtmf.received');
     expect(symblLeg.heard.some((t) => t.startsWith('Escalated call.'))).toBe(false);
 
     await h.settle();

@@ -16,7 +16,8 @@ import { fuzzCases, type FuzzCase } from './support/fuzz-cases.js';
 import { localDynamo } from './support/local-dynamo.js';
 import { generateWebhookKeyPair } from '../../local/sim/webhook-signer.js';
 import { startScriptedCall, type ScriptedCall } from './support/scripted-call.js';
-import { worldNumbers, worldUrls } from './support/world-runtime.js';
+import { worldUrls } from './support/world-runtime.js';
+import { productEnvironment } from '../../local/environment.js';
 
 const local = localDynamo();
 let documents: DynamoDBDocumentClient;
@@ -38,19 +39,13 @@ beforeAll(async () => {
   await live.settle();
   // The deployed webhook function, configured through its environment as in Lambda.
   Object.assign(process.env, {
-    TELNYX_API_KEY: 'KEY-fuzz',
-    TELNYX_PUBLIC_KEY: key.publicKeyBase64,
-    TELNYX_BASE_URL: worldUrls.telnyx,
-    TELNYX_CONNECTION_ID: 'conn-fuzz',
-    CONFERENCE_NUMBER: worldNumbers.conference,
-    TRANSFER_NUMBER: worldNumbers.operators.join(','),
-    SENTIMENT_SOURCE: 'symbl',
-    SYMBL_APP_ID: 'app',
-    SYMBL_APP_SECRET: 'secret',
-    SYMBL_BASE_URL: worldUrls.symbl,
-    SYMBL_NUMBER: worldNumbers.symbl,
-    TABLE_NAME: tableName,
-    POLL_QUEUE_URL: worldUrls.queue,
+    ...productEnvironment({
+      source: 'symbl',
+      telnyx: { baseUrl: worldUrls.telnyx, publicKeyBase64: key.publicKeyBase64 },
+      symblBaseUrl: worldUrls.symbl,
+      tableName,
+      queueUrl: worldUrls.queue,
+    }),
     AWS_REGION: localAwsSettings.region,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

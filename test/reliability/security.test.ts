@@ -14,6 +14,7 @@ import { prompts } from '../../lib/core/prompts.js';
 import type { Log } from '../../lib/log.js';
 import { createAfinnScorer } from '../../lib/sentiment/afinn-scorer.js';
 import type { SimCall } from '../../local/sim/index.js';
+import { simulatedSymblApp } from '../../local/environment.js';
 import { memoryLog, numbers, type Harness } from '../../local/harness.js';
 import { localWorld } from '../support/lifecycle.js';
 import { recordFigures } from './support/figures.js';
@@ -78,7 +79,7 @@ describe('logs of whole calls', () => {
       logs.restore();
     }
     const lines = logs.lines();
-    const token = ((await (await fetch(`${h.symbl.baseUrl}/oauth2/token:generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'application', appId: 'app-id', appSecret: 'app-secret' }) })).json()) as { accessToken: string }).accessToken;
+    const token = ((await (await fetch(`${h.symbl.baseUrl}/oauth2/token:generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'application', ...simulatedSymblApp }) })).json()) as { accessToken: string }).accessToken;
     const clientStates = new Set<string>();
     for (const r of h.telnyx.requests) {
       const cs = (r.body as { client_state?: unknown } | undefined)?.client_state;

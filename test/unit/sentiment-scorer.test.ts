@@ -139,7 +139,7 @@ describe('AFINN sum to polarity', () => {
 });
 
 describe('labeled contact-center utterances', () => {
-  // Measured when the scorer was chosen (bench/scorer-eval.ts): 77.9% overall, 73.3% on the
+  // Measured when the scorer was chosen (local/scorer-eval.ts): 77.9% overall, 73.3% on the
   // held-out quarter, no false escalation. The floors leave room for small word-list changes.
   const evaluation = evaluateScorer(scorer, loadLabeledUtterances(), { timingRounds: 1 });
 
