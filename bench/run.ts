@@ -368,7 +368,7 @@ async function requestsPerCallMinute(aws: LocalAws) {
 async function throughput() {
   console.log('\nThroughput: 100 concurrent calls through the local stack (real handlers over HTTP, both simulators)');
   const timeScale = 0.5;
-  const world = await startSimulatedStack({ source: 'symbl', timeScale, pollerConcurrency: 4, env: { ANALYZER_JOIN_TIMEOUT_SECONDS: '30', POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  const world = await startSimulatedStack({ source: 'symbl', timeScale, pollerConcurrency: 4, env: { ANALYZER_JOIN_TIMEOUT_SECONDS: '30', POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'ERROR' } });
   const started = Date.now();
   const mix = ['angry', 'presses-1', 'asks-for-agent', 'calm'].map((name) => scenarios.find((s) => s.name === name)!);
   try {

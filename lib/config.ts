@@ -165,3 +165,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     pollQueueUrl: s.POLL_QUEUE_URL,
   };
 }
+
+/** What the call record API reads: the table, and the policy lines its chart draws. */
+export interface CallsConfig {
+  readonly tableName: string;
+  readonly policy: PolicySettings;
+}
+
+/** Parses the call record API's settings, through the same table and with the same problems as `loadConfig`. */
+export function loadCallsConfig(env: Readonly<Record<string, string | undefined>>): CallsConfig {
+  const { values: s, problems } = readSettings('functions', env);
+  const relevant = problems.filter((p) => /^(TABLE_NAME|SENTIMENT_)/.test(p));
+  if (relevant.length > 0) throw new ConfigError(relevant);
+  return {
+    tableName: s.TABLE_NAME,
+    policy: {
+      utteranceThreshold: s.SENTIMENT_THRESHOLD,
+      windowSize: s.SENTIMENT_WINDOW_SIZE,
+      windowThreshold: s.SENTIMENT_WINDOW_THRESHOLD,
+      streakLength: s.SENTIMENT_STREAK_LENGTH,
+      negativeBelow: s.SENTIMENT_NEGATIVE_BELOW,
+    },
+  };
+}

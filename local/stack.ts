@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -20,6 +23,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   readonly webhookUrl: string;
+  /** The live view (and `/calls`, its API) on the webhook's port, with no login. */
+  readonly pageUrl: string;
   readonly dynamoEndpoint: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
@@ -31,6 +36,37 @@ export interface LocalStack {
 }
 
 type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** The page's files (the same ones the stack puts behind CloudFront). */
+const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
+const contentTypes: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+/** What the page learns of where it runs: here, no login. In AWS the stack writes the Cognito details instead. */
+const localPageConfig = JSON.stringify({ auth: 'none' });
+
+async function servePage(path: string, response: ServerResponse): Promise<void> {
+  if (path === '/config.json') {
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(localPageConfig);
+    return;
+  }
+  const file = normalize(join(webRoot, path === '/' ? 'index.html' : decodeURIComponent(path)));
+  if (!file.startsWith(webRoot)) {
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+    return;
+  }
+  try {
+    const data = await readFile(file);
+    response.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(data);
+  } catch {
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+  }
+}
 
 /** API Gateway's own limit on a request body. */
 const maxRequestBytes = 10 * 1024 * 1024;
@@ -55,11 +91,14 @@ export function httpApiEvent(request: IncomingMessage, body: Buffer): APIGateway
   }
   const textual = /json|text|x-www-form-urlencoded/.test(headers['content-type'] ?? '');
   const now = new Date();
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   return {
     version: '2.0',
     routeKey: `${request.method} ${url.pathname}`,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
+    ...(url.search.length > 1 ? { queryStringParameters: query } : {}),
     headers,
     requestContext: {
       accountId: '000000000000',
@@ -122,18 +161,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     delete process.env.APP_SECRET_ARN;
     const webhook = (await import('../functions/webhook/handler.js')).handler as WebhookHandler;
     const poller = (await import('../functions/poller/handler.js')).handler as BatchHandler;
+    const calls = (await import('../functions/calls-api/handler.js')).handler as WebhookHandler;
 
+    /** Like API Gateway's routes: the webhook, the call record API (no login on this machine), and the page. */
+    const routeOf = (method: string | undefined, path: string): WebhookHandler | 'page' | undefined => {
+      if (method === 'POST' && path === '/webhook') return webhook;
+      if (method === 'GET' && (path === '/calls' || path.startsWith('/calls/'))) return calls;
+      if (method === 'GET' || method === 'HEAD') return 'page';
+      return undefined;
+    };
     server = createServer(async (request, response) => {
-      if (request.method !== 'POST' || !request.url?.startsWith('/webhook')) {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const route = routeOf(request.method, path);
+      if (route === undefined) {
         response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
         return;
       }
       try {
+        if (route === 'page') {
+          await servePage(path, response);
+          return;
+        }
         const body = await readBody(request);
-        const result = await webhook(httpApiEvent(request, body));
+        const result = await route(httpApiEvent(request, body));
         response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
       } catch (error) {
-        console.error('webhook invocation failed', error);
+        console.error('invocation failed', error);
         if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' }).end('{"error":"invocation failed"}');
       }
     });
@@ -151,6 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     return {
       webhookUrl: `http://127.0.0.1:${port}/webhook`,
+      pageUrl: `http://127.0.0.1:${port}/`,
       dynamoEndpoint: dynamo.endpoint,
       queueUrl: queue.queueUrl,
       dlqUrl: queue.dlqUrl,

@@ -1,9 +1,10 @@
 import type { Transition } from '../core/call-flow.js';
-import type { CallEvent, CommandResult, Session, SessionRecord, StampedCommand } from '../core/model.js';
+import type { CallEvent, CommandResult, Session, SessionRecord, StampedCommand, TimelineEntry } from '../core/model.js';
 import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, needsTelephony, stillMatters } from '../core/records.js';
 import { ConcurrencyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Claims, SessionRepository } from '../store/session-store.js';
+import type { TimelineWriter } from '../store/timeline-store.js';
 
 /** Runs one command; its answer goes back to the call flow as an event. */
 export interface CommandExecutor {
@@ -29,6 +30,7 @@ export interface CallLoop {
 export interface CallLoopDeps {
   readonly sessions: SessionRepository;
   readonly claims: Claims;
+  readonly timeline: TimelineWriter;
   readonly executor: CommandExecutor;
   readonly transition: Transition;
   readonly log: Log;
@@ -46,6 +48,8 @@ interface Step {
   readonly outcome: ApplyOutcome;
   readonly record: SessionRecord | undefined;
   readonly commands: readonly StampedCommand[];
+  /** Timeline entries the step wrote, to store once its commands ran. */
+  readonly notes?: readonly TimelineEntry[];
   /** Set when the commands are a redelivery's replay: the session as found. */
   readonly replayOf?: Session;
 }
@@ -89,7 +93,7 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
         status: session.status,
         commands: decision.commands.map((c) => c.kind),
       });
-      return { outcome: 'applied', record: decision.record, commands: decision.commands };
+      return { outcome: 'applied', record: decision.record, commands: decision.commands, notes: decision.notes };
     }
     throw new ConcurrencyError(`Session ${sessionId} kept changing under event ${event.id}`);
   }
@@ -130,15 +134,22 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
     return false;
   }
 
+  /** A step's commands, then its timeline entries (after the commands: the call comes first). */
+  async function finish(sessionId: string, done: Step, deadline: number): Promise<CallEvent[]> {
+    const followUps = await run(sessionId, done, deadline);
+    if (done.notes && done.notes.length > 0) await deps.timeline.appendTimeline(sessionId, done.notes);
+    return followUps;
+  }
+
   /** Runs `first`'s commands and then each answer's event through the same steps; answers with the last record. */
   async function drain(sessionId: string, first: Step, queue: CallEvent[] = []): Promise<SessionRecord | undefined> {
     const deadline = deps.nowMs() + deps.commandBudgetMs;
     let record = first.record;
-    queue.push(...(await run(sessionId, first, deadline)));
+    queue.push(...(await finish(sessionId, first, deadline)));
     for (let n = 0; n < maxFollowUps && queue.length > 0; n++) {
       const next = await step(sessionId, queue.shift()!, record);
       record = next.record;
-      queue.push(...(await run(sessionId, next, deadline)));
+      queue.push(...(await finish(sessionId, next, deadline)));
     }
     return record;
   }
@@ -160,10 +171,10 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
           if (!isSameCall(existing.session, candidate)) return 'taken';
           return this.apply(candidate.id, event, existing);
         }
-        const { record, commands, links } = firstRecord(transition, candidate, event, deps.nowMs());
+        const { record, commands, links, notes } = firstRecord(transition, candidate, event, deps.nowMs());
         if ((await sessions.create(record, links)) === 'exists') continue;
         log.info('session started', { sessionId: candidate.id, eventId: event.id, commands: commands.map((c) => c.kind) });
-        await drain(candidate.id, { outcome: 'applied', record, commands });
+        await drain(candidate.id, { outcome: 'applied', record, commands, notes });
         return 'applied';
       }
       throw new ConcurrencyError(`Session ${candidate.id} could not be created`);

@@ -8,6 +8,7 @@ import type { Log } from '../log.js';
 import { createSqsScheduler } from '../scheduler/poll-queue.js';
 import type { SentimentScorer } from '../sentiment/scorer.js';
 import { createDynamoSessionStore, type SessionStore } from '../store/session-store.js';
+import { createTimelineWriter } from '../store/timeline-store.js';
 import { createSymblClient, type SymblClient } from '../symbl/symbl-client.js';
 import { timeouts } from '../timeouts.js';
 import { createCallLoop, type CallLoop, type CommandExecutor } from './call-loop.js';
@@ -70,6 +71,7 @@ export async function createShared(config: Config, options: RuntimeOptions): Pro
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = await createDynamoSessionStore({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
+  const timeline = await createTimelineWriter({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
   // The queue URL names the queue; requests go to the configured endpoint (which in AWS is the
   // same host, and locally is the emulator whatever host its queue URLs carry).
   const scheduler = await createSqsScheduler(
@@ -117,6 +119,7 @@ export async function createShared(config: Config, options: RuntimeOptions): Pro
   const loop = createCallLoop({
     sessions: store,
     claims: store,
+    timeline,
     executor,
     transition: createCallFlow(settings),
     log,

@@ -1,5 +1,7 @@
 import { sessionCodePattern } from './analyzer-code.js';
 import { byTime, evaluatePolicy, isPromptEcho } from './escalation-policy.js';
+import { maskPhone } from './masking.js';
+import { redact } from './redaction.js';
 import type {
   AttemptOutcome,
   CallEvent,
@@ -13,6 +15,8 @@ import type {
   OperatorLegRef,
   SentimentSourceName,
   Session,
+  TimelineEntry,
+  TimelineKind,
   Utterance,
 } from './model.js';
 import { operatorBriefing, prompts } from './prompts.js';
@@ -29,6 +33,8 @@ export const lateUtteranceWindowMs = 5 * 60_000;
 const keptKeys = 12;
 /** A session code keyed with no gap longer than this is a machine sending it, not a caller pressing keys. */
 const codeKeyGapMs = 3000;
+/** Timeline entries kept per call: a long call's story past this is not stored. */
+export const maxTimelineEntries = 500;
 
 export interface NewSession {
   readonly id: string;
@@ -96,6 +102,7 @@ export type Transition = ReturnType<typeof createCallFlow>;
 class Flow {
   private state: Session;
   private readonly commands: Command[] = [];
+  private readonly notes: TimelineEntry[] = [];
 
   constructor(
     private readonly initial: Session,
@@ -106,8 +113,9 @@ class Flow {
   }
 
   decision(): Decision {
-    if (this.state === this.initial) return { state: this.initial, commands: this.commands };
-    return { state: { ...this.state, updatedAtMs: this.nowMs }, commands: this.commands };
+    if (this.state === this.initial && this.notes.length === 0) return { state: this.initial, commands: this.commands, notes: [] };
+    const timelineCount = (this.state.timelineCount ?? 0) + this.notes.length;
+    return { state: { ...this.state, updatedAtMs: this.nowMs, ...(this.notes.length > 0 ? { timelineCount } : {}) }, commands: this.commands, notes: this.notes };
   }
 
   apply(event: CallEvent): void {
@@ -168,6 +176,7 @@ class Flow {
       case 'analyzer.failed':
         if (s.analyzer.status === 'failed' || s.analyzer.status === 'stopped') return;
         this.set({ analyzer: { ...s.analyzer, status: 'failed', failure: event.reason } });
+        this.note('analyzer', 'The analyzer could not start: keypad only');
         return this.startMenuIfReady(true);
       case 'analyzer.timeout':
         return this.startMenuIfReady(true);
@@ -197,6 +206,18 @@ class Flow {
     this.commands.push(command);
   }
 
+  /** A line for the call's timeline; the session counts it, so noting is itself a change. */
+  private note(kind: TimelineKind, text: string, atMs = this.nowMs, score?: number): void {
+    const index = (this.state.timelineCount ?? 0) + this.notes.length;
+    if (index >= maxTimelineEntries) return;
+    this.notes.push({ index, atMs, kind, text, ...(score !== undefined ? { score } : {}) });
+  }
+
+  /** An operator number as the timeline shows it. */
+  private operatorName(index: number): string {
+    return `Operator ${maskPhone(this.state.escalation?.attempts[index]?.to)}`;
+  }
+
   private get customerTag(): LegTag {
     return { sessionId: this.state.id, role: 'customer' };
   }
@@ -217,6 +238,7 @@ class Flow {
     if (callControlId !== s.customer.callControlId || s.version !== 0 || s.customer.answered) return;
     // Answer first: Telnyx hangs up a call that gets no command in time; the slower work follows.
     this.emit({ kind: 'answer', callControlId, tag: this.customerTag });
+    this.note('call', `Call from ${s.customer.fromMasked}`);
     if (s.analyzer.source === 'symbl') {
       this.set({ analyzer: { ...s.analyzer, status: 'requested' } });
       this.emit({ kind: 'startAnalyzer', sessionId: s.id, dtmf: analyzerDtmf(s.id) });
@@ -229,6 +251,7 @@ class Flow {
     const s = this.state;
     if (s.customer.answered || !this.live) return;
     this.set({ customer: { ...s.customer, answered: true } });
+    this.note('call', 'Answered');
     this.emit({ kind: 'createConference', callControlId: s.customer.callControlId, name: s.conference.name, tag: this.customerTag });
   }
 
@@ -297,6 +320,7 @@ class Flow {
       if (s.analyzer.status === 'joined' || s.analyzer.status === 'failed') return;
       this.set({ analyzer: { ...s.analyzer, status: 'joined' } });
       if (!this.live) return;
+      this.note('analyzer', 'Analyzer joined the conference, muted');
       this.startPolling();
       return this.startMenuIfReady(false);
     }
@@ -309,6 +333,7 @@ class Flow {
     attempts[index] = { ...attempt, status: 'connected', outcome: 'answered' };
     this.set({ escalation: { ...escalation, attempts, status: 'connected', connectedAtMs: this.nowMs } });
     if (!this.live) this.emit({ kind: 'hangup', callControlId });
+    else this.note('operator', `${this.operatorName(index)} joined the call`);
   }
 
   private onParticipantLeft(conferenceId: string, callControlId: string): void {
@@ -362,6 +387,7 @@ class Flow {
   private playMenu(text: string, misses: number): void {
     const s = this.state;
     this.set({ menu: { status: 'playing', misses } });
+    this.note('menu', misses === 0 ? 'Menu: 1 for an operator, 2 to repeat' : 'Menu again (nothing valid pressed)');
     if (this.viaConference) {
       this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id!, callControlIds: [s.customer.callControlId], text });
       return;
@@ -384,6 +410,7 @@ class Flow {
     const s = this.state;
     if (!this.live || s.promptPath === 'conference' || s.conference.id === undefined) return;
     this.set({ promptPath: 'conference' });
+    this.note('prompt', 'Telnyx refused a prompt on the customer’s leg: prompts now go through the conference');
     // The menu stays `playing`: with no gather on this path, the customer's keys answer it directly.
     this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id, callControlIds: [s.customer.callControlId], text });
   }
@@ -409,6 +436,7 @@ class Flow {
     const misses = s.menu.misses + 1;
     if (misses < this.settings.maxMenuMisses) return this.playMenu(prompts.menuRetry, misses);
     this.set({ menu: { status: 'fallback', misses } });
+    this.note('menu', 'No answer to the menu: told we stay on the line');
     this.say(prompts.fallback);
   }
 
@@ -437,6 +465,7 @@ class Flow {
       briefed: false,
     };
     this.set({ escalation, poll: { ...s.poll, active: false } });
+    this.note('escalation', `${round > 0 ? `New round ${round + 1}: ` : ''}Escalated (${reason.rule}): ${reason.detail}`);
     if (stopMenu && s.menu.status === 'playing' && s.promptPath !== 'conference') {
       this.emit({ kind: 'stopGather', callControlId: s.customer.callControlId });
     }
@@ -454,6 +483,7 @@ class Flow {
     const attempts: OperatorAttempt[] = [...escalation.attempts];
     attempts[index] = { to, status: 'ringing' };
     this.set({ escalation: { ...escalation, attempts, status: 'dialing' } });
+    this.note('operator', `Dialing operator ${maskPhone(to)}`);
     this.emit({
       kind: 'dialOperator',
       to,
@@ -509,6 +539,7 @@ class Flow {
     }
     this.updateAttempt(index, { status: 'screening' });
     this.set({ escalation: { ...this.state.escalation!, briefed: true } });
+    this.note('operator', `${this.operatorName(index)} answered: briefed, asked to press 1`);
     this.emit({
       kind: 'briefOperator',
       callControlId,
@@ -528,6 +559,7 @@ class Flow {
     if (index === undefined || attempt === undefined || (attempt.status !== 'ringing' && attempt.status !== 'screening') || !this.live) return;
     if (result === 'machine') return this.failAttempt(index, 'voicemail', 'an answering machine picked up', true, undefined);
     this.updateAttempt(index, { machine: result });
+    this.note('operator', `${this.operatorName(index)}: machine detection says ${result === 'human' ? 'a person' : 'not sure'}`);
     this.settleScreening(index);
   }
 
@@ -571,6 +603,7 @@ class Flow {
     const conferenceId = this.state.conference.id;
     if (this.personKnown(accepted, human, briefed) && conferenceId !== undefined) {
       this.updateAttempt(index, { status: 'joining' });
+      this.note('operator', `${this.operatorName(index)} took the call`);
       if (!briefed) this.emit({ kind: 'stopGather', callControlId: attempt.callControlId });
       this.emit({ kind: 'joinConference', conferenceId, callControlId: attempt.callControlId, mute: false });
       return;
@@ -592,12 +625,14 @@ class Flow {
     const attempt = this.updateAttempt(index, { status: 'failed', outcome, endedCause: cause });
     if (release && attempt.callControlId !== undefined) this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
     if (!this.live) return;
+    this.note('operator', `${this.operatorName(index)}: ${outcome} (${cause})`);
     if (index + 1 < this.settings.transferNumbers.length) {
       this.say(prompts.stillTrying);
       return this.dialAttempt(index + 1);
     }
     // Every operator failed: apologise and offer the menu again.
     this.set({ escalation: { ...this.state.escalation!, status: 'failed', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
+    this.note('prompt', 'No operator available: apology, then the menu');
     this.say(prompts.noOperator);
     this.playMenu(prompts.menu, 0);
   }
@@ -607,6 +642,7 @@ class Flow {
     const attempt = this.updateAttempt(index, { status: 'failed', outcome: 'left', endedCause: cause });
     if (release && attempt.callControlId !== undefined) this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
     this.set({ escalation: { ...this.state.escalation!, status: 'left', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
+    this.note('operator', `${this.operatorName(index)} left the call: the customer is told, and offered the menu`);
     this.say(prompts.operatorLeft);
     this.playMenu(prompts.menu, 0);
   }
@@ -645,6 +681,7 @@ class Flow {
       endReason: reason,
       poll: { ...s.poll, active: false },
     });
+    this.note('end', `Ended: ${reason}`);
     if (hangUpCustomer) this.emit({ kind: 'hangup', callControlId: s.customer.callControlId });
     if (s.conference.id !== undefined && !s.conference.ended) this.emit({ kind: 'endConference', conferenceId: s.conference.id });
     if (s.analyzer.connectionId !== undefined && s.analyzer.status !== 'stopped') {
@@ -680,7 +717,9 @@ class Flow {
       known.add(u.id);
       fresh.push(u);
     }
-    const customerSpeech = fresh.filter((u) => !isPromptEcho(u.text));
+    // What is kept and shown is redacted before it is written; the score came from the words as said.
+    const customerSpeech = fresh.filter((u) => !isPromptEcho(u.text)).map((u) => ({ ...u, text: redact(u.text) }));
+    for (const u of customerSpeech) this.note('utterance', u.text, u.atMs, u.score);
     if (fresh.length > 0) {
       const newestAtMs = Math.max(s.heard.newestAtMs, ...fresh.map((u) => u.atMs));
       const recent = [...s.heard.recent, ...fresh.map((u) => ({ id: u.id, atMs: u.atMs }))].filter((r) => r.atMs > newestAtMs - lateUtteranceWindowMs);

@@ -46,6 +46,19 @@ export interface Utterance {
 
 export type EscalationRule = 'dtmf' | 'request' | 'utterance' | 'window' | 'streak';
 
+export type TimelineKind = 'call' | 'menu' | 'analyzer' | 'utterance' | 'escalation' | 'operator' | 'prompt' | 'end';
+
+/** One line of a call's story for the live view: what happened and when, in words a supervisor reads (redacted, numbers masked). */
+export interface TimelineEntry {
+  /** Its place in the call's timeline; entries are stored under it, so writing one again changes nothing. */
+  readonly index: number;
+  readonly atMs: number;
+  readonly kind: TimelineKind;
+  readonly text: string;
+  /** An utterance's polarity. */
+  readonly score?: number;
+}
+
 /** Why a call escalated, in words an operator can read. */
 export interface EscalationReason {
   readonly rule: EscalationRule;
@@ -148,6 +161,8 @@ export interface Session {
   readonly heard: { readonly newestAtMs: number; readonly recent: readonly { readonly id: string; readonly atMs: number }[] };
   readonly endedAtMs?: number;
   readonly endReason?: string;
+  /** Timeline entries written so far (see TimelineEntry); the next one's index. */
+  readonly timelineCount?: number;
 }
 
 /** Which dial an operator leg came from: its escalation round and attempt (from our client_state). */
@@ -257,6 +272,8 @@ export type CommandOf<K extends CommandKind> = Extract<StampedCommand, { kind: K
 export interface Decision {
   readonly state: Session;
   readonly commands: readonly Command[];
+  /** What happened, for the call's timeline; numbered from the session's `timelineCount`. */
+  readonly notes: readonly TimelineEntry[];
 }
 
 /** Settings the call flow needs; fixed per deployment. */

@@ -5,7 +5,7 @@
  */
 import type { Transition } from './call-flow.js';
 import { stampCommands } from './command-ids.js';
-import type { CallEvent, CommandResult, Link, RecordedEffect, SessionRecord, Session, StampedCommand, Utterance, Wakeup } from './model.js';
+import type { CallEvent, CommandResult, Link, RecordedEffect, SessionRecord, Session, StampedCommand, TimelineEntry, Utterance, Wakeup } from './model.js';
 
 /** Event ids remembered per session for de-duplication: more than any call's webhooks. */
 const keptEventIds = 400;
@@ -21,8 +21,14 @@ export type RecordDecision =
   /** Already applied: repeat what it asked for that still makes sense. */
   | { readonly kind: 'duplicate'; readonly replay: readonly StampedCommand[] }
   | { readonly kind: 'unchanged' }
-  /** Write `record` (conditional on the version it was decided from) with `links`, then run `commands`. */
-  | { readonly kind: 'changed'; readonly record: SessionRecord; readonly commands: readonly StampedCommand[]; readonly links: readonly Link[] };
+  /** Write `record` (conditional on the version it was decided from) with `links`, then run `commands` and write `notes`. */
+  | {
+      readonly kind: 'changed';
+      readonly record: SessionRecord;
+      readonly commands: readonly StampedCommand[];
+      readonly links: readonly Link[];
+      readonly notes: readonly TimelineEntry[];
+    };
 
 /** The look-up entries a session needs: its legs and its conference. */
 export function linksOf(session: Session): Link[] {
@@ -92,21 +98,32 @@ export function decide(transition: Transition, record: SessionRecord, event: Cal
   const next: SessionRecord = {
     session: { ...decision.state, version: session.version + 1 },
     seenEventIds: [...record.seenEventIds, event.id].slice(-keptEventIds),
-    effects: keptEffects(record.effects, commands.length > 0 ? { eventId: event.id, commands, atMs: nowMs } : undefined, nowMs),
+    effects: keptEffects(record.effects, effectOf(event.id, commands, nowMs), nowMs),
   };
-  return { kind: 'changed', record: next, commands, links: newLinks(session, next.session) };
+  return { kind: 'changed', record: next, commands, links: newLinks(session, next.session), notes: decision.notes };
 }
 
 /** A new session's first record, from its first event; every one of its links is new. */
-export function firstRecord(transition: Transition, session: Session, event: CallEvent, nowMs: number): { record: SessionRecord; commands: readonly StampedCommand[]; links: readonly Link[] } {
+export function firstRecord(
+  transition: Transition,
+  session: Session,
+  event: CallEvent,
+  nowMs: number,
+): { record: SessionRecord; commands: readonly StampedCommand[]; links: readonly Link[]; notes: readonly TimelineEntry[] } {
   const decision = transition(session, event, nowMs);
   const commands = stampCommands(event.id, decision.commands);
-  const record: SessionRecord = {
-    session: { ...decision.state, version: 1 },
-    seenEventIds: [event.id],
-    effects: commands.length > 0 ? [{ eventId: event.id, commands, atMs: nowMs }] : [],
-  };
-  return { record, commands, links: newLinks(undefined, record.session) };
+  const effect = effectOf(event.id, commands, nowMs);
+  const record: SessionRecord = { session: { ...decision.state, version: 1 }, seenEventIds: [event.id], effects: effect ? [effect] : [] };
+  return { record, commands, links: newLinks(undefined, record.session), notes: decision.notes };
+}
+
+/**
+ * What an event asked for, kept for a redelivery to repeat: nothing when it asked for nothing.
+ * Its timeline entries are not kept (they would grow every write for the replay window); they are
+ * written once, after the session.
+ */
+function effectOf(eventId: string, commands: readonly StampedCommand[], nowMs: number): RecordedEffect | undefined {
+  return commands.length === 0 ? undefined : { eventId, commands, atMs: nowMs };
 }
 
 /** Whether a stored session with a new call's candidate id is that same call (a redelivery), not another one. */

@@ -99,6 +99,7 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
     version: record.session.version,
     writeId,
     status: record.session.status,
+    ...statusIndexKeys(record.session),
     ttl: ttl(),
     session: record.session,
     seenEventIds: record.seenEventIds,
@@ -255,10 +256,44 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
   return store;
 }
 
-/** The table's shape, for local set-up and tests (the CDK stack declares the same). */
+/**
+ * The sparse index of calls by status (only session items carry its keys): `live` calls by when
+ * they started, `ended` ones by when they ended, newest first when read backwards. Keys only, so
+ * a session write that changes neither its status nor its times writes nothing to it.
+ */
+export const statusIndex = { name: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' } as const;
+
+/** Milliseconds as a fixed-width key part, so keys sort as times do. */
+const sortableMs = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
+
+/** A session's place in the status index. */
+export function statusIndexKeys(session: Session): { gsi1pk: 'live' | 'ended'; gsi1sk: string } {
+  return session.status === 'ended'
+    ? { gsi1pk: 'ended', gsi1sk: `${sortableMs(session.endedAtMs ?? session.updatedAtMs)}#${session.id}` }
+    : { gsi1pk: 'live', gsi1sk: `${sortableMs(session.createdAtMs)}#${session.id}` };
+}
+
+/** The table's shape, for local set-up and tests (the CDK stack declares the same from these names). */
 export const tableDefinition = {
-  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' as const },
+    { AttributeName: statusIndex.partitionKey, AttributeType: 'S' as const },
+    { AttributeName: statusIndex.sortKey, AttributeType: 'S' as const },
+  ],
   KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: statusIndex.name,
+      KeySchema: [
+        { AttributeName: statusIndex.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: statusIndex.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    },
+  ],
   BillingMode: 'PAY_PER_REQUEST' as const,
 };
 export const ttlAttribute = 'ttl';
+
+/** A timeline entry's key: its call, then its index, fixed width. */
+export const timelineKey = (sessionId: string, index: number) => `T#${sessionId}#${String(index).padStart(4, '0')}`;
