@@ -98,7 +98,7 @@ async function bundles() {
     if (out.status !== 0) throw new Error(`node ${args.join(' ')} failed`);
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
-  for (const name of ['webhook', 'poller'] as const) {
+  for (const name of ['webhook', 'poller', 'calls-api'] as const) {
     const { bytes, outfile } = await bundleFunction(`functions/${name}/handler.ts`);
     row(`${name} bundle`, `${(bytes / 1024).toFixed(1)} KB`, `≤ ${bundleBudgetBytes / 1024} KB`, bytes <= bundleBudgetBytes);
     details[`${name}BundleBytes`] = bytes;

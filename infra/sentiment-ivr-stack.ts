@@ -1,10 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import { HttpApi, HttpMethod, type HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -14,7 +15,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { secretKeys, settingsTable } from '../lib/settings/table.js';
-import { ttlAttribute } from '../lib/store/session-store.js';
+import { statusIndex, ttlAttribute } from '../lib/store/session-store.js';
+import { LiveView } from './live-view.js';
 import { timeouts } from '../lib/timeouts.js';
 import { IvrFunction } from './ivr-function.js';
 import { checkSettings, functionEnvironment, type SentimentIvrSettings } from './settings.js';
@@ -25,6 +27,15 @@ import { checkSettings, functionEnvironment, type SentimentIvrSettings } from '.
  * CloudFormation's own stack props. Secrets are never props: they live in the one secret.
  */
 export interface SentimentIvrStackProps extends StackProps, SentimentIvrSettings {}
+
+/** What the webhook and the poller do to the table: read and write items, one at a time, in transactions and in batches. */
+const sessionTableActions = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:BatchWriteItem',
+];
 
 /** Seconds a poll message may wait before polling counts as stalled. */
 const pollQueueMaxAgeSeconds = 60;
@@ -44,6 +55,7 @@ export class SentimentIvrStack extends Stack {
   readonly poller: IvrFunction;
   readonly api: HttpApi;
   readonly webhookUrl: string;
+  readonly liveView: LiveView;
   readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: SentimentIvrStackProps) {
@@ -58,6 +70,13 @@ export class SentimentIvrStack extends Stack {
       encryption: TableEncryption.AWS_MANAGED,
       // Call records outlive the stack: deleting the stack must not delete call history.
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Live and ended calls, newest first, for the live view: keys only, so ordinary writes do not touch it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: statusIndex.name,
+      partitionKey: { name: statusIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: statusIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
 
     this.pollDeadLetterQueue = new Queue(this, 'PollDeadLetters', {
@@ -103,7 +122,8 @@ export class SentimentIvrStack extends Stack {
     });
 
     for (const fn of [this.webhook, this.poller]) {
-      this.table.grantReadWriteData(fn);
+      // The table's items only: neither function reads the status index (the live view does).
+      Grant.addToPrincipal({ grantee: fn, actions: sessionTableActions, resourceArns: [this.table.tableArn] });
       this.pollQueue.grantSendMessages(fn);
       this.appSecret.grantRead(fn);
     }
@@ -136,6 +156,7 @@ export class SentimentIvrStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: accessLogFormat() },
     });
     this.webhookUrl = `${stage.url}webhook`;
+    this.liveView = new LiveView(this, 'LiveView', { api: this.api, table: this.table, environment, logLevel: props.logLevel, timeout: functionTimeout });
 
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'sentiment-ivr alarms', enforceSSL: true });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));

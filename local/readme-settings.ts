@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { settingMeanings } from '../lib/settings/meanings.js';
 import { settingRows, type SettingSpec, secretKeys } from '../lib/settings/table.js';
 
 type Row = (typeof settingRows)[number];
@@ -24,7 +25,7 @@ function table(heading: string, rows: readonly Row[]): string {
     '| --- | --- | --- | --- |',
     ...rows.map(([name, spec]) => {
       const fallback = spec.default === undefined ? (spec.whenUnset ?? '') : code(spec.default);
-      return `|${[code(name), value(spec), fallback, spec.meaning].map((cell) => (cell ? ` ${cell} ` : ' ')).join('|')}|`;
+      return `|${[code(name), value(spec), fallback, settingMeanings[name]].map((cell) => (cell ? ` ${cell} ` : ' ')).join('|')}|`;
     }),
   ].join('\n');
 }

@@ -145,9 +145,10 @@ describe('infra/app.ts', () => {
     const template = readFileSync(join(outdir, 'SentimentIvr.template.json'), 'utf8');
     type FunctionResource = { Type: string; Properties: { Environment: { Variables: Record<string, unknown> } } };
     const environments = Object.values(JSON.parse(template).Resources as Record<string, FunctionResource>)
-      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'sentiment-ivr')
       .map((r) => r.Properties.Environment.Variables);
-    expect(environments).toHaveLength(2);
+    // The webhook, the poller and the call record API.
+    expect(environments).toHaveLength(3);
     for (const variables of environments) {
       expect(variables).toMatchObject({ CONFERENCE_NUMBER: '+14155550155', TELNYX_CONNECTION_ID: '1234567890' });
     }

@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { bundleBudgetBytes, bundleFunction, esbuildOptions, functionBundling, nodejsBundling } from '../../infra/bundling.js';
 import { buildStack, scratchDir } from './stack-fixture.js';
 
-const functionNames = ['webhook', 'poller'] as const;
+const functionNames = ['webhook', 'poller', 'calls-api'] as const;
 
 /** Where a bundle's bytes come from, by package (or by file for our own code), largest first. */
 async function largestParts(entry: string): Promise<string> {
@@ -60,7 +60,7 @@ describe('bundling', () => {
 
   it('deploys byte for byte the bundles that the size check measures', async () => {
     const { stack } = buildStack({}, { bundle: true });
-    for (const [name, fn] of [['webhook', stack.webhook.fn], ['poller', stack.poller.fn]] as const) {
+    for (const [name, fn] of [['webhook', stack.webhook.fn], ['poller', stack.poller.fn], ['calls-api', stack.liveView.calls.fn]] as const) {
       const staging = fn.node.findChild('Code').node.findChild('Stage') as AssetStaging;
       const deployed = readFileSync(join(staging.absoluteStagedPath, 'index.mjs'));
       const { outfile } = await bundleFunction(`functions/${name}/handler.ts`);

@@ -48,11 +48,25 @@ const actionsOn = (fn: string, target: string): string[] =>
     .flatMap((s) => [s.Action].flat() as string[]);
 
 describe('call sessions table', () => {
-  it('is keyed by pk alone, on demand, with TTL, point-in-time recovery and AWS-managed encryption', () => {
+  it('is keyed by pk alone, on demand, with TTL, point-in-time recovery and AWS-managed encryption, and a keys-only status index', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byStatus',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -234,8 +248,11 @@ describe('webhook API', () => {
   it('routes POST /webhook to the webhook function with payload format 2.0', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
-    const integration = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ApiGatewayV2::Integration');
+    // The webhook, and the live view's two read routes.
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    const integration = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::ApiGatewayV2::Integration' && JSON.stringify(r.Properties.IntegrationUri).includes(ids.webhook),
+    );
     expect(integration?.[1].Properties).toMatchObject({
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -244,6 +261,8 @@ describe('webhook API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: 'POST /webhook',
       Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration?.[0] }]] },
+      // Telnyx cannot send a JWT: the webhook checks its signature instead.
+      AuthorizationType: 'NONE',
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
@@ -394,5 +413,49 @@ describe('outputs', () => {
     template.hasOutput('AlarmTopicArn', { Value: { Ref: ids.topic } });
     template.hasOutput('WebhookLogGroup', { Value: { Ref: ids.webhookLogs } });
     template.hasOutput('PollerLogGroup', { Value: { Ref: ids.pollerLogs } });
+  });
+});
+
+describe('the live view', () => {
+  it("requires a supervisor's Cognito JWT on both read routes, and only there", () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    const authorizer = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ApiGatewayV2::Authorizer')!;
+    expect(authorizer[1].Properties).toMatchObject({ AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
+    for (const routeKey of ['GET /calls', 'GET /calls/{sessionId}']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizer[0] } });
+    }
+  });
+
+  it('serves the page from a private bucket through CloudFront with origin access control, HTTPS only, and the API on the same origin', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', { PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } });
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        CacheBehaviors: [Match.objectLike({ PathPattern: '/calls*', ViewerProtocolPolicy: 'https-only', AllowedMethods: ['GET', 'HEAD'] })],
+      }),
+    });
+  });
+
+  it('gives the call record API read access to the table and its status index, and nothing else', () => {
+    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('dynamodb:Query'));
+    expect(policies).toHaveLength(1);
+    const actions = JSON.stringify(policies[0]!.Properties.PolicyDocument);
+    expect(actions).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/);
+    expect(actions).toContain('/index/byStatus');
+  });
+
+  it('outputs the page URL and the command that adds a supervisor', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const names = Object.keys(outputs);
+    expect(names.some((name) => name.includes('LiveViewUrl'))).toBe(true);
+    const command = JSON.stringify(outputs[names.find((name) => name.includes('AddSupervisorCommand'))!]!.Value);
+    expect(command).toContain('aws cognito-idp admin-create-user --user-pool-id');
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * What each setting means, in one line: for README.md's settings tables (local/readme-settings.ts).
+ * Apart from the table itself so that the functions' bundles do not carry the words.
+ */
+import type { SettingName } from './table.js';
+
+export const settingMeanings = {
+  TELNYX_API_KEY: "Telnyx API key",
+  TELNYX_PUBLIC_KEY: "base64 Ed25519 public key from the portal (Keys & Credentials) that webhook signatures are checked with; required unless `UNSAFE_SKIP_SIGNATURE_CHECK`",
+  TELNYX_BASE_URL: "the Telnyx SDK's API base (a simulator, say)",
+  TELNYX_CONNECTION_ID: "the Call Control application's id",
+  CONFERENCE_NUMBER: "our Telnyx number: customers call it, Symbl dials into it, operators see it",
+  CONFERENCE_NAME: "prefix of each call's conference name",
+  TRANSFER_NUMBER: "operator numbers, tried in order on no answer",
+  TELNYX_VOICE: "the text-to-speech voice of the menu",
+  UNSAFE_SKIP_SIGNATURE_CHECK: "`true` turns webhook signature checks off: local experiments only, never deployed",
+  SENTIMENT_SOURCE: "where the customer's scored speech comes from",
+  SYMBL_APP_ID: "Symbl app id (required for the Symbl source)",
+  SYMBL_APP_SECRET: "Symbl app secret (required for the Symbl source)",
+  SYMBL_BASE_URL: "Symbl API base",
+  SYMBL_NUMBER: "the number(s) Symbl calls from (required for the Symbl source)",
+  SYMBL_SUMMARY_EMAILS: "who gets Symbl's summary after each call",
+  SENTIMENT_THRESHOLD: "one utterance at or below this escalates",
+  SENTIMENT_WINDOW_SIZE: "how many recent utterances the rolling mean covers",
+  SENTIMENT_WINDOW_THRESHOLD: "the rolling mean at or below this escalates, once the window is full; not below `SENTIMENT_THRESHOLD`",
+  SENTIMENT_STREAK_LENGTH: "this many negative utterances in a row escalate",
+  SENTIMENT_NEGATIVE_BELOW: "an utterance at or below this counts as negative for the streak",
+  POLL_INTERVAL_SECONDS: "seconds between sentiment polls of a live call",
+  ANALYZER_JOIN_TIMEOUT_SECONDS: "seconds to wait for the analyzer to join before the menu plays without it",
+  OPERATOR_RING_TIMEOUT_SECONDS: "seconds an operator's phone rings before the next number is tried",
+  OPERATOR_SCREENING: "what an answered operator leg needs before it joins the customer: `either` (pressed 1, or machine detection says a person and the briefing played), `human` (machine detection says a person), `keypress` (pressed 1), `both`",
+  OPERATOR_MACHINE_DETECTION: "Telnyx's answering-machine detection on operator dials (`premium` is billed extra); a machine never reaches the customer",
+  OPERATOR_ACCEPT_TIMEOUT_SECONDS: "seconds an answered operator has to take the call before the next number is tried",
+  SESSION_CHECK_SECONDS: "seconds between the backstop's looks at a live call: one quiet that long is checked with Telnyx, one past `MAX_CALL_AGE_SECONDS` is closed",
+  MAX_CALL_AGE_SECONDS: "calls older than this are closed by the backstop (4 h: Telnyx's conference limit)",
+  RETENTION_DAYS: "days session records are kept after their last write (the TTL)",
+  TABLE_NAME: "the call sessions table: set by the stack (and by `npm start`)",
+  POLL_QUEUE_URL: "the poll queue: set by the stack (and by `npm start`)",
+  LOG_LEVEL: "the functions' Powertools log level",
+  ALARM_EMAIL: "subscribed to the alarm topic (confirm the email SNS sends)",
+  APP_SECRET_ARN: "complete ARN (with its 6-character suffix) of an existing secret to use instead, to keep credentials outside the stack or share them between stages; the functions get the ARN of the secret in use under this name",
+  FAILOVER_WEBHOOK_URL: "shown as `WebhookFailoverUrl`, where Telnyx retries a failed delivery: a second region's deployment, when there is one",
+  WEBHOOK_RATE_LIMIT: "requests per second the webhook API accepts before answering 429",
+  WEBHOOK_BURST_LIMIT: "requests the webhook API accepts at once before answering 429",
+  STACK_NAME: "the CloudFormation stack's name",
+  PORT: "`npm start`'s webhook port",
+  DYNAMODB_PORT: "`npm start`'s DynamoDB Local port",
+} as const satisfies Record<SettingName, string>;
