@@ -9,7 +9,14 @@ const source = process.argv[2] === 'telnyx' ? 'telnyx' : 'symbl';
 const timeScale = 0.5;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const world = await startSimulatedStack({ source, timeScale, env: { POWERTOOLS_LOG_LEVEL: process.env.DEMO_LOG_LEVEL ?? 'ERROR' } });
+const keep = process.argv.includes('--keep');
+const world = await startSimulatedStack({
+  source,
+  timeScale,
+  env: { POWERTOOLS_LOG_LEVEL: process.env.DEMO_LOG_LEVEL ?? 'ERROR' },
+  ...(process.env.PORT ? { port: Number(process.env.PORT) } : {}),
+});
+console.log(`  Live view: ${world.stack.pageUrl} (this machine: no sign-in; the call record API is at ${world.stack.pageUrl}calls)`);
 const runs: CallRun[] = [];
 
 const tty = process.stdout.isTTY;
@@ -32,6 +39,10 @@ for (const { run, session, verdict } of played) {
   for (const line of buildTimeline(run, session, world.telnyx, source === 'symbl' ? world.symbl : undefined)) console.log(line);
   console.log(verdictLine(run, verdict));
 }
-await world.stop();
 console.log(`\n${source}: ${played.length - failures} of ${played.length} scenarios met their expectation`);
+if (keep) {
+  console.log(`Still serving the live view at ${world.stack.pageUrl}: Ctrl+C stops it.`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+}
+await world.stop();
 process.exit(failures === 0 ? 0 : 1);

@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url';
  * own process (the handlers read their configuration once, as in Lambda): first Symbl's
  * analyzer dialing into each conference, then Telnyx transcription of the customer's leg.
  */
-const sources = (process.argv[2] ? [process.argv[2]] : ['symbl', 'telnyx']) as ('symbl' | 'telnyx')[];
+const args = process.argv.slice(2);
+/** `--keep`: after the calls, keep the live view serving (Ctrl+C stops it). */
+const keep = args.includes('--keep');
+const named = args.filter((a) => a === 'symbl' || a === 'telnyx');
+const sources = (named.length > 0 ? named : ['symbl', 'telnyx']) as ('symbl' | 'telnyx')[];
 const runner = fileURLToPath(new URL('./demo-run.ts', import.meta.url));
 
 const titles = {
@@ -18,7 +22,7 @@ let failed = 0;
 for (const source of sources) {
   console.log(`\n=== ${titles[source]} ===`);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', runner, source], { stdio: 'inherit', env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', runner, source, ...(keep ? ['--keep'] : [])], { stdio: 'inherit', env: process.env });
     child.on('exit', (exitCode) => resolve(exitCode ?? 1));
   });
   if (code !== 0) failed += 1;

@@ -33,6 +33,7 @@ const stack = await startLocalStack({
 });
 console.log(`sentiment-ivr is running.
   webhook:        POST ${stack.webhookUrl}
+  live view:      ${stack.pageUrl} (this machine: no sign-in), its API at ${stack.pageUrl}calls
   DynamoDB Local: ${stack.dynamoEndpoint} (table ${stack.tableName})
   poll queue:     ${stack.queueUrl}
   Telnyx API:     ${env.TELNYX_BASE_URL ?? 'https://api.telnyx.com/v2'}
