@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { OperatorScreening, PolicySettings, SentimentSourceName } from './core/model.js';
+import { parsePolicyJson, type PolicyFileResult } from './settings/policy-file.js';
 import { readSettings, type SettingValues } from './settings/table.js';
 
 /** Thrown when the environment does not describe a runnable product; names every bad variable. */
@@ -51,6 +52,10 @@ export interface Config {
   };
   /** Seconds between the backstop's looks at a live session. */
   readonly sessionCheckSeconds: number;
+  /** A second policy judged beside the live one and recorded, never acted on. */
+  readonly shadowPolicy: PolicySettings | undefined;
+  /** What scores Telnyx transcripts. */
+  readonly scorer: 'local' | 'comprehend';
   /** How long session records are kept after their last write. */
   readonly retentionDays: number;
   readonly tableName: string;
@@ -108,7 +113,24 @@ export function crossFieldProblems(settings: FunctionSettings, options: CrossFie
   if (settings.SENTIMENT_WINDOW_THRESHOLD < settings.SENTIMENT_THRESHOLD) {
     problems.push('SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)');
   }
+  const shadow = shadowPolicy(settings);
+  if (shadow && 'problems' in shadow) problems.push(...shadow.problems);
   return problems;
+}
+
+function livePolicy(s: FunctionSettings): PolicySettings {
+  return {
+    utteranceThreshold: s.SENTIMENT_THRESHOLD,
+    windowSize: s.SENTIMENT_WINDOW_SIZE,
+    windowThreshold: s.SENTIMENT_WINDOW_THRESHOLD,
+    streakLength: s.SENTIMENT_STREAK_LENGTH,
+    negativeBelow: s.SENTIMENT_NEGATIVE_BELOW,
+  };
+}
+
+/** `SHADOW_POLICY` read over the live policy, when it is set. */
+function shadowPolicy(s: FunctionSettings): PolicyFileResult | undefined {
+  return s.SHADOW_POLICY === undefined ? undefined : parsePolicyJson(s.SHADOW_POLICY, livePolicy(s), 'SHADOW_POLICY');
 }
 
 /**
@@ -122,6 +144,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   const { values: s, problems } = readSettings('functions', shape.data);
   problems.push(...crossFieldProblems(s, { ...options, secretsKnown: true }));
   if (problems.length > 0) throw new ConfigError(problems);
+  const policy = livePolicy(s);
+  const shadow = shadowPolicy(s);
 
   const sentimentSource = chosenSource(s, true) ?? 'telnyx';
   return {
@@ -147,19 +171,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
             summaryEmails: s.SYMBL_SUMMARY_EMAILS ?? [],
           }
         : undefined,
-    policy: {
-      utteranceThreshold: s.SENTIMENT_THRESHOLD,
-      windowSize: s.SENTIMENT_WINDOW_SIZE,
-      windowThreshold: s.SENTIMENT_WINDOW_THRESHOLD,
-      streakLength: s.SENTIMENT_STREAK_LENGTH,
-      negativeBelow: s.SENTIMENT_NEGATIVE_BELOW,
-    },
+    policy,
     pollIntervalSeconds: s.POLL_INTERVAL_SECONDS,
     analyzerJoinTimeoutSeconds: s.ANALYZER_JOIN_TIMEOUT_SECONDS,
     operatorRingTimeoutSeconds: s.OPERATOR_RING_TIMEOUT_SECONDS,
     maxCallAgeSeconds: s.MAX_CALL_AGE_SECONDS,
     operators: { screening: s.OPERATOR_SCREENING, machineDetection: s.OPERATOR_MACHINE_DETECTION, acceptTimeoutSeconds: s.OPERATOR_ACCEPT_TIMEOUT_SECONDS },
     sessionCheckSeconds: s.SESSION_CHECK_SECONDS,
+    shadowPolicy: shadow && 'policy' in shadow ? shadow.policy : undefined,
+    scorer: s.SENTIMENT_SCORER,
     retentionDays: s.RETENTION_DAYS,
     tableName: s.TABLE_NAME,
     pollQueueUrl: s.POLL_QUEUE_URL,

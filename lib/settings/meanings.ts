@@ -25,6 +25,8 @@ export const settingMeanings = {
   SENTIMENT_WINDOW_THRESHOLD: "the rolling mean at or below this escalates, once the window is full; not below `SENTIMENT_THRESHOLD`",
   SENTIMENT_STREAK_LENGTH: "this many negative utterances in a row escalate",
   SENTIMENT_NEGATIVE_BELOW: "an utterance at or below this counts as negative for the streak",
+  SHADOW_POLICY: "a second policy, as JSON with the policy's setting names (`{\"SENTIMENT_THRESHOLD\": -0.6}`; the rest as the live one), judged beside the live one on every utterance and recorded, never acted on",
+  SENTIMENT_SCORER: "what scores Telnyx transcripts: `local` (the AFINN word list, in the function) or `comprehend` (Amazon Comprehend's DetectSentiment, falling back to the local scorer on an error or a slow answer)",
   POLL_INTERVAL_SECONDS: "seconds between sentiment polls of a live call",
   ANALYZER_JOIN_TIMEOUT_SECONDS: "seconds to wait for the analyzer to join before the menu plays without it",
   OPERATOR_RING_TIMEOUT_SECONDS: "seconds an operator's phone rings before the next number is tried",

@@ -139,6 +139,18 @@ export const settingsTable = {
     rule: polarity,
     default: -0.3,
   },
+  SHADOW_POLICY: {
+    use: 'functions',
+    rule: text,
+    prop: 'shadowPolicy',
+    whenUnset: 'none',
+  },
+  SENTIMENT_SCORER: {
+    use: 'functions',
+    rule: oneOf(['local', 'comprehend']),
+    default: 'local',
+    prop: 'sentimentScorer',
+  },
   POLL_INTERVAL_SECONDS: {
     use: 'functions',
     // SQS DelaySeconds, which spaces the polls, is at most 900.

@@ -51,7 +51,7 @@ describe('settings', () => {
         'telnyxConnectionId', 'conferenceNumber', 'conferenceName', 'transferNumbers', 'telnyxBaseUrl', 'sentimentSource',
         'symblAppId', 'symblBaseUrl', 'symblNumbers', 'symblSummaryEmails', 'sentimentThreshold', 'pollIntervalSeconds',
         'logLevel', 'appSecretArn', 'alarmEmail', 'failoverWebhookUrl', 'webhookRateLimit', 'webhookBurstLimit',
-        'operatorScreening', 'operatorMachineDetection', 'telnyxPublicKey',
+        'operatorScreening', 'operatorMachineDetection', 'telnyxPublicKey', 'shadowPolicy', 'sentimentScorer',
       ].sort(),
     );
   });

@@ -118,6 +118,7 @@ describe('functions', () => {
       POLL_INTERVAL_SECONDS: '1',
       OPERATOR_SCREENING: 'either',
       OPERATOR_MACHINE_DETECTION: 'detect',
+      SENTIMENT_SCORER: 'local',
     });
   });
 

@@ -142,3 +142,37 @@ describe('loadConfig', () => {
     expect(config.telnyx.verifySignatures).toBe(false);
   });
 });
+
+describe('SHADOW_POLICY', () => {
+  it('reads a shadow policy over the live one: what it leaves out is the live value', () => {
+    const config = loadConfig({ ...base, SENTIMENT_THRESHOLD: '-0.8', SHADOW_POLICY: '{"SENTIMENT_THRESHOLD": -0.6, "SENTIMENT_STREAK_LENGTH": "2"}' });
+    expect(config.shadowPolicy).toEqual({ ...config.policy, utteranceThreshold: -0.6, streakLength: 2 });
+    expect(config.policy.utteranceThreshold).toBe(-0.8);
+  });
+
+  it('has no shadow when it is unset', () => {
+    expect(loadConfig(base).shadowPolicy).toBeUndefined();
+  });
+
+  it('names each problem: not JSON, not an object, an unknown field, a value out of range, the rules between fields', () => {
+    expect(problems({ ...base, SHADOW_POLICY: '{nope' })[0]).toMatch(/^SHADOW_POLICY is not JSON/);
+    expect(problems({ ...base, SHADOW_POLICY: '[1]' })).toEqual(['SHADOW_POLICY must be a JSON object of policy settings']);
+    expect(problems({ ...base, SHADOW_POLICY: '{"TRANSFER_NUMBER": "+1"}' })[0]).toMatch(/TRANSFER_NUMBER, which is not a policy setting/);
+    expect(problems({ ...base, SHADOW_POLICY: '{"SENTIMENT_STREAK_LENGTH": 0}' })[0]).toMatch(/^SHADOW_POLICY: SENTIMENT_STREAK_LENGTH/);
+    expect(problems({ ...base, SHADOW_POLICY: '{"SENTIMENT_THRESHOLD": true}' })).toEqual(['SHADOW_POLICY: SENTIMENT_THRESHOLD must be a number']);
+    expect(problems({ ...base, SHADOW_POLICY: '{"SENTIMENT_WINDOW_THRESHOLD": -0.9}' })[0]).toMatch(/WINDOW_THRESHOLD must not be below/);
+  });
+
+  it('is checked at synth time too', () => {
+    const { values } = readSettings('functions', { ...base, SHADOW_POLICY: '{"SENTIMENT_THRESHOLD": 5}' });
+    expect(crossFieldProblems(values, { requireQueue: false, secretsKnown: false }).join('\n')).toMatch(/SHADOW_POLICY: SENTIMENT_THRESHOLD/);
+  });
+});
+
+describe('SENTIMENT_SCORER', () => {
+  it('scores locally unless told to use Comprehend', () => {
+    expect(loadConfig(base).scorer).toBe('local');
+    expect(loadConfig({ ...base, SENTIMENT_SCORER: 'comprehend' }).scorer).toBe('comprehend');
+    expect(problems({ ...base, SENTIMENT_SCORER: 'vader' })[0]).toMatch(/^SENTIMENT_SCORER/);
+  });
+});
