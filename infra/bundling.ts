@@ -43,12 +43,6 @@ export const functionBundling = {
    * Telnyx SDK). The functions load it on their first event, not at start-up.
    */
   external: ['@aws-sdk/*'] as readonly string[],
-  /**
-   * Powertools' secrets provider imports the Secrets Manager client at the top of its ESM
-   * build, which an ESM bundle would hoist to start-up (about 60 ms). Its CommonJS build
-   * `require`s the client only when the provider is first used.
-   */
-  alias: { '@aws-lambda-powertools/parameters/secrets': './node_modules/@aws-lambda-powertools/parameters/lib/cjs/secrets/index.js' },
 } as const;
 
 /** Bundle size budget for one function, minified, not counting its source map. */
@@ -70,7 +64,6 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     banner: { js: functionBundling.banner },
     treeShaking: functionBundling.treeShaking,
     external: [...functionBundling.external],
-    alias: { ...functionBundling.alias },
     absWorkingDir: projectRoot,
     logLevel: 'warning',
   };
@@ -89,7 +82,6 @@ export const nodejsBundling: BundlingOptions = {
   externalModules: [...functionBundling.external],
   esbuildArgs: {
     '--tree-shaking': String(functionBundling.treeShaking),
-    '--alias': Object.entries(functionBundling.alias).map(([name, path]) => `${name}=${path}`),
   },
 };
 

@@ -190,21 +190,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
 export interface CallsConfig {
   readonly tableName: string;
   readonly policy: PolicySettings;
+  /** `SHADOW_POLICY`, when set: the chart draws its lines too. */
+  readonly shadowPolicy?: PolicySettings;
 }
 
 /** Parses the call record API's settings, through the same table and with the same problems as `loadConfig`. */
 export function loadCallsConfig(env: Readonly<Record<string, string | undefined>>): CallsConfig {
   const { values: s, problems } = readSettings('functions', env);
-  const relevant = problems.filter((p) => /^(TABLE_NAME|SENTIMENT_)/.test(p));
+  const shadow = shadowPolicy(s);
+  const relevant = [...problems.filter((p) => /^(TABLE_NAME|SENTIMENT_|SHADOW_POLICY)/.test(p)), ...(shadow && 'problems' in shadow ? shadow.problems : [])];
   if (relevant.length > 0) throw new ConfigError(relevant);
-  return {
-    tableName: s.TABLE_NAME,
-    policy: {
-      utteranceThreshold: s.SENTIMENT_THRESHOLD,
-      windowSize: s.SENTIMENT_WINDOW_SIZE,
-      windowThreshold: s.SENTIMENT_WINDOW_THRESHOLD,
-      streakLength: s.SENTIMENT_STREAK_LENGTH,
-      negativeBelow: s.SENTIMENT_NEGATIVE_BELOW,
-    },
-  };
+  return { tableName: s.TABLE_NAME, policy: livePolicy(s), ...(shadow && 'policy' in shadow ? { shadowPolicy: shadow.policy } : {}) };
 }

@@ -2,6 +2,7 @@ import { createPollBatchHandler } from '../functions/poller/batch.js';
 import { createRuntime, type Runtime } from '../lib/app/runtime.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
+import type { Metrics } from '../lib/metrics/metrics.js';
 import type { SentimentScorer } from '../lib/sentiment/scorer.js';
 import type { SessionRecord } from '../lib/core/model.js';
 import { productEnvironment, simulatedSymblApp, testNumbers } from './environment.js';
@@ -28,6 +29,8 @@ export interface HarnessOptions {
   readonly faults?: Partial<FaultPlan>;
   readonly scorer?: SentimentScorer;
   readonly log?: Log;
+  /** Where the product's counts go (nowhere unless given). */
+  readonly metrics?: Metrics;
   readonly withPoller?: boolean;
   /** Clients to use instead of the local ones (instrumented ones, say). */
   readonly dynamo?: import('@aws-sdk/client-dynamodb').DynamoDBClient;
@@ -93,6 +96,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     dynamo: options.dynamo ?? options.aws.dynamo,
     sqs: options.sqs ?? options.aws.sqs,
     ...(options.scorer ? { scorer: options.scorer } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   ready.runtime = runtime;
   const app = runtime;

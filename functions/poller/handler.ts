@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { PollerApp } from '../../lib/app/poller-app.js';
 import { logger } from '../shared/logger.js';
+import { metrics } from '../shared/metrics.js';
 import { createPollBatchHandler } from './batch.js';
 
 let app: Promise<PollerApp> | undefined;
@@ -9,7 +10,7 @@ let app: Promise<PollerApp> | undefined;
 async function init(): Promise<PollerApp> {
   const [{ loadFunctionConfig }, { createPollerRuntime }] = await Promise.all([import('../shared/environment.js'), import('../../lib/app/poller-runtime.js')]);
   const config = await loadFunctionConfig(process.env);
-  return createPollerRuntime(config, { log: logger });
+  return createPollerRuntime(config, { log: logger, metrics });
 }
 
 const batch = createPollBatchHandler(

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { WebhookApp } from '../../lib/app/webhook-app.js';
 import { createWebhookGate, gateKeyFromEnvironment, type GateResult, type WebhookRequest, type WebhookResponse } from '../../lib/app/webhook-gate.js';
 import { logger } from '../shared/logger.js';
+import { metrics } from '../shared/metrics.js';
 
 let gate: ((request: WebhookRequest) => GateResult) | undefined;
 let app: Promise<WebhookApp> | undefined;
@@ -14,16 +15,17 @@ async function init(): Promise<WebhookApp> {
     import('../shared/scorer.js'),
   ]);
   const config = await loadFunctionConfig(process.env);
-  return createWebhookRuntime(config, { log: logger, scorer: await scorerFor(config) });
+  return createWebhookRuntime(config, { log: logger, metrics, scorer: await scorerFor(config) });
 }
 
-const answer = (response: WebhookResponse): APIGatewayProxyStructuredResultV2 => ({
-  statusCode: response.status,
-  headers: { 'content-type': 'application/json' },
-  body: response.body,
-});
+/** Every answer is counted by its class (2xx, 400, 401, 413, 5xx), forged requests' too. */
+const answer = (response: WebhookResponse): APIGatewayProxyStructuredResultV2 => {
+  metrics.webhookAnswer(response.status);
+  return { statusCode: response.status, headers: { 'content-type': 'application/json' }, body: response.body };
+};
 const misconfigured = (error: unknown): APIGatewayProxyStructuredResultV2 => {
   logger.error('webhook function cannot start', { error: error instanceof Error ? error.message : String(error) });
+  metrics.webhookAnswer(500);
   return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"misconfigured"}' };
 };
 

@@ -3,6 +3,7 @@ import type { CallEvent, CommandResult, Session, SessionRecord, StampedCommand, 
 import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, needsTelephony, stillMatters } from '../core/records.js';
 import { ConcurrencyError } from '../errors.js';
 import type { Log } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Claims, SessionRepository } from '../store/session-store.js';
 import type { TimelineWriter } from '../store/timeline-store.js';
 
@@ -34,6 +35,8 @@ export interface CallLoopDeps {
   readonly executor: CommandExecutor;
   readonly transition: Transition;
   readonly log: Log;
+  /** Counts what saved decisions found: once each, since only a saved decision counts. */
+  readonly metrics: Metrics;
   readonly nowMs: () => number;
   /** Telephony commands an invocation starts after this long go to the durable retry instead. */
   readonly commandBudgetMs: number;
@@ -84,6 +87,7 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
         if (!record) return { outcome: 'no-session', record, commands: [] };
         continue;
       }
+      deps.metrics.facts(decision.facts);
       const { session } = decision.record;
       log.info('event applied', {
         sessionId,
@@ -171,8 +175,9 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
           if (!isSameCall(existing.session, candidate)) return 'taken';
           return this.apply(candidate.id, event, existing);
         }
-        const { record, commands, links, notes } = firstRecord(transition, candidate, event, deps.nowMs());
+        const { record, commands, links, notes, facts } = firstRecord(transition, candidate, event, deps.nowMs());
         if ((await sessions.create(record, links)) === 'exists') continue;
+        deps.metrics.facts(facts);
         log.info('session started', { sessionId: candidate.id, eventId: event.id, commands: commands.map((c) => c.kind) });
         await drain(candidate.id, { outcome: 'applied', record, commands, notes });
         return 'applied';

@@ -17,6 +17,7 @@ export interface CallsResponse {
 export interface CallsApiDeps {
   readonly records: CallRecords;
   readonly policy: PolicySettings;
+  readonly shadowPolicy?: PolicySettings;
   readonly log: Log;
 }
 
@@ -85,7 +86,7 @@ export function createCallsApi(deps: CallsApiDeps) {
     if (!sessionIdPattern.test(sessionId)) throw new Refusal(400, 'sessionId must be a ten-digit session id');
     const found = await deps.records.getCall(sessionId);
     if (!found) throw new Refusal(404, `no call ${sessionId}`);
-    return json(200, callDetail(found.session, found.timeline, deps.policy));
+    return json(200, callDetail(found.session, found.timeline, deps.policy, deps.shadowPolicy));
   }
 
   return async function handle(request: CallsRequest): Promise<CallsResponse> {

@@ -12,5 +12,5 @@ export async function createCallsRuntime(config: CallsConfig, options: { readonl
     options.dynamo ?? new DynamoDBClient({ maxAttempts: timeouts.dynamoTries, requestHandler: { requestTimeout: timeouts.dynamoRequestMs } }),
   );
   const records = await createCallRecords({ client: dynamo, tableName: config.tableName });
-  return createCallsApi({ records, policy: config.policy, log: options.log });
+  return createCallsApi({ records, policy: config.policy, ...(config.shadowPolicy ? { shadowPolicy: config.shadowPolicy } : {}), log: options.log });
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { createCallFlow } from '../core/call-flow.js';
 import type { CallFlowSettings } from '../core/model.js';
 import type { Log } from '../log.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { createSqsScheduler } from '../scheduler/poll-queue.js';
 import type { SentimentScorer } from '../sentiment/scorer.js';
 import { createDynamoSessionStore, type SessionStore } from '../store/session-store.js';
@@ -24,6 +25,7 @@ export function callFlowSettings(config: Config): CallFlowSettings {
     maxCallAgeSeconds: config.maxCallAgeSeconds,
     maxMenuMisses: 3,
     policy: config.policy,
+    ...(config.shadowPolicy ? { shadowPolicy: config.shadowPolicy } : {}),
     operatorScreening: config.operators.screening,
     detectMachines: config.operators.machineDetection !== 'disabled',
     operatorAcceptTimeoutSeconds: config.operators.acceptTimeoutSeconds,
@@ -33,6 +35,8 @@ export function callFlowSettings(config: Config): CallFlowSettings {
 
 export interface RuntimeOptions {
   readonly log: Log;
+  /** Where counts go; nowhere when not given. */
+  readonly metrics?: Metrics;
   readonly nowMs?: () => number;
   /** Needed when the source is Telnyx transcription. */
   readonly scorer?: SentimentScorer;
@@ -123,6 +127,7 @@ export async function createShared(config: Config, options: RuntimeOptions): Pro
     executor,
     transition: createCallFlow(settings),
     log,
+    metrics: options.metrics ?? noMetrics,
     nowMs,
     commandBudgetMs: options.commandBudgetMs ?? timeouts.commandBudgetMs,
   });

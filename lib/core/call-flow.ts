@@ -1,5 +1,5 @@
 import { sessionCodePattern } from './analyzer-code.js';
-import { byTime, evaluatePolicy, isPromptEcho } from './escalation-policy.js';
+import { byTime, isPromptEcho } from './escalation-policy.js';
 import { maskPhone } from './masking.js';
 import { redact } from './redaction.js';
 import type {
@@ -11,6 +11,7 @@ import type {
   Escalation,
   EscalationReason,
   LegTag,
+  MetricFact,
   OperatorAttempt,
   OperatorLegRef,
   SentimentSourceName,
@@ -20,6 +21,7 @@ import type {
   Utterance,
 } from './model.js';
 import { operatorBriefing, prompts } from './prompts.js';
+import { policyVerdict, reasonOf, verdictChange } from './verdicts.js';
 
 /** Utterances kept on the session: enough for any window or streak rule. */
 const keptUtterances = 50;
@@ -75,6 +77,10 @@ export function analyzerDtmf(sessionId: string): string {
   return `,,${sessionId}#`;
 }
 
+function keypadReason(atMs: number): EscalationReason {
+  return { rule: 'dtmf', detail: 'The customer pressed 1 for an operator.', atMs };
+}
+
 /** An operator leg's hangup cause, as the attempt's outcome (while it was still ringing). */
 function ringOutcome(cause: string): AttemptOutcome {
   if (cause === 'user_busy') return 'busy';
@@ -103,6 +109,7 @@ class Flow {
   private state: Session;
   private readonly commands: Command[] = [];
   private readonly notes: TimelineEntry[] = [];
+  private readonly facts: MetricFact[] = [];
 
   constructor(
     private readonly initial: Session,
@@ -113,9 +120,14 @@ class Flow {
   }
 
   decision(): Decision {
-    if (this.state === this.initial && this.notes.length === 0) return { state: this.initial, commands: this.commands, notes: [] };
+    if (this.state === this.initial && this.notes.length === 0) return { state: this.initial, commands: this.commands, notes: [], facts: this.facts };
     const timelineCount = (this.state.timelineCount ?? 0) + this.notes.length;
-    return { state: { ...this.state, updatedAtMs: this.nowMs, ...(this.notes.length > 0 ? { timelineCount } : {}) }, commands: this.commands, notes: this.notes };
+    return {
+      state: { ...this.state, updatedAtMs: this.nowMs, ...(this.notes.length > 0 ? { timelineCount } : {}) },
+      commands: this.commands,
+      notes: this.notes,
+      facts: this.facts,
+    };
   }
 
   apply(event: CallEvent): void {
@@ -213,6 +225,10 @@ class Flow {
     this.notes.push({ index, atMs, kind, text, ...(score !== undefined ? { score } : {}) });
   }
 
+  private count(fact: MetricFact): void {
+    this.facts.push(fact);
+  }
+
   /** An operator number as the timeline shows it. */
   private operatorName(index: number): string {
     return `Operator ${maskPhone(this.state.escalation?.attempts[index]?.to)}`;
@@ -268,7 +284,7 @@ class Flow {
     // A 1 always means "an operator, please", inside a menu too: the gather may never see the
     // key (its command not yet run, or pressed between a timeout and the re-prompt). The
     // escalation is claimed once, so the gather's own end then changes nothing.
-    if (digit === '1') return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, true, occurredAtMs);
+    if (digit === '1') return this.escalate(keypadReason(occurredAtMs ?? this.nowMs), true, occurredAtMs);
     // With the menu spoken into the conference there is no gather: the keys answer it directly.
     if (digit === '2' && this.state.promptPath === 'conference' && this.state.menu.status === 'playing') this.playMenu(prompts.menu, 0);
   }
@@ -332,6 +348,8 @@ class Flow {
     const attempts = [...escalation.attempts];
     attempts[index] = { ...attempt, status: 'connected', outcome: 'answered' };
     this.set({ escalation: { ...escalation, attempts, status: 'connected', connectedAtMs: this.nowMs } });
+    this.count({ kind: 'operator-attempt', outcome: 'answered' });
+    this.count({ kind: 'operator-connected', secondsFromEscalation: (this.nowMs - escalation.claimedAtMs) / 1000 });
     if (!this.live) this.emit({ kind: 'hangup', callControlId });
     else this.note('operator', `${this.operatorName(index)} joined the call`);
   }
@@ -426,7 +444,7 @@ class Flow {
     if (s.menu.status !== 'playing' || !this.live || this.beforeLastFailure(occurredAtMs)) return;
     if (status === 'valid' && digits === '1') {
       this.set({ menu: { ...s.menu, status: 'paused' } });
-      return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, false);
+      return this.escalate(keypadReason(occurredAtMs ?? this.nowMs), false);
     }
     if (status === 'valid' && digits === '2') return this.playMenu(prompts.menu, 0);
     if (status === 'cancelled' || status === 'call_hangup') {
@@ -465,6 +483,8 @@ class Flow {
       briefed: false,
     };
     this.set({ escalation, poll: { ...s.poll, active: false } });
+    if (reason.rule === 'dtmf' && s.verdicts?.keypadAtMs === undefined) this.set({ verdicts: { ...s.verdicts, keypadAtMs: reason.atMs ?? this.nowMs } });
+    this.count({ kind: 'escalation', rule: reason.rule });
     this.note('escalation', `${round > 0 ? `New round ${round + 1}: ` : ''}Escalated (${reason.rule}): ${reason.detail}`);
     if (stopMenu && s.menu.status === 'playing' && s.promptPath !== 'conference') {
       this.emit({ kind: 'stopGather', callControlId: s.customer.callControlId });
@@ -624,6 +644,7 @@ class Flow {
   private failAttempt(index: number, outcome: AttemptOutcome, cause: string, release: boolean, occurredAtMs: number | undefined): void {
     const attempt = this.updateAttempt(index, { status: 'failed', outcome, endedCause: cause });
     if (release && attempt.callControlId !== undefined) this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
+    this.count({ kind: 'operator-attempt', outcome });
     if (!this.live) return;
     this.note('operator', `${this.operatorName(index)}: ${outcome} (${cause})`);
     if (index + 1 < this.settings.transferNumbers.length) {
@@ -641,6 +662,7 @@ class Flow {
   private operatorLeft(index: number, cause: string, occurredAtMs: number | undefined, release: boolean): void {
     const attempt = this.updateAttempt(index, { status: 'failed', outcome: 'left', endedCause: cause });
     if (release && attempt.callControlId !== undefined) this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
+    this.count({ kind: 'operator-attempt', outcome: 'left' });
     this.set({ escalation: { ...this.state.escalation!, status: 'left', ...(occurredAtMs !== undefined ? { failedAtMs: occurredAtMs } : {}) } });
     this.note('operator', `${this.operatorName(index)} left the call: the customer is told, and offered the menu`);
     this.say(prompts.operatorLeft);
@@ -682,6 +704,7 @@ class Flow {
       poll: { ...s.poll, active: false },
     });
     this.note('end', `Ended: ${reason}`);
+    this.countTheEnd(s);
     if (hangUpCustomer) this.emit({ kind: 'hangup', callControlId: s.customer.callControlId });
     if (s.conference.id !== undefined && !s.conference.ended) this.emit({ kind: 'endConference', conferenceId: s.conference.id });
     if (s.analyzer.connectionId !== undefined && s.analyzer.status !== 'stopped') {
@@ -691,6 +714,15 @@ class Flow {
     for (const attempt of s.escalation?.attempts ?? []) {
       if (attempt.callControlId !== undefined && attempt.status !== 'failed') this.emit({ kind: 'hangup', callControlId: attempt.callControlId });
     }
+  }
+
+  /** What a call's end tells the metrics: an escalation that never reached a person, a shadow policy that disagreed. */
+  private countTheEnd(s: Session): void {
+    const status = s.escalation?.status;
+    if (status !== undefined && status !== 'connected' && status !== 'left') this.count({ kind: 'ended-without-operator' });
+    if (this.settings.shadowPolicy === undefined) return;
+    const change = verdictChange(s.verdicts?.live, s.verdicts?.shadow);
+    if (change !== 'same') this.count({ kind: 'shadow-disagreement', change });
   }
 
   /** The backstop's look: too old, ends it; quiet for a whole interval, asks Telnyx whether the customer is still there. */
@@ -728,9 +760,22 @@ class Flow {
         utterances: [...s.utterances, ...customerSpeech].sort(byTime).slice(-keptUtterances),
       });
     }
-    if (this.live && s.escalation === undefined && customerSpeech.length > 0) {
-      const verdict = evaluatePolicy(s.utterances, customerSpeech, this.settings.policy);
-      if (verdict.escalate) this.escalate(verdict.reason, true);
-    }
+    if (this.live && customerSpeech.length > 0) this.judge(s.utterances, customerSpeech);
+  }
+
+  /**
+   * Both policies judge fresh speech until each reaches its verdict. The live one's escalates
+   * (a call that already escalated by keypad keeps its escalation); the shadow one's is only
+   * recorded, for the live view and the metrics.
+   */
+  private judge(history: readonly Utterance[], fresh: readonly Utterance[]): void {
+    const before = this.state.verdicts;
+    const shadowPolicy = this.settings.shadowPolicy;
+    const live = before?.live ?? policyVerdict(history, fresh, this.settings.policy);
+    const shadow = before?.shadow ?? (shadowPolicy ? policyVerdict(history, fresh, shadowPolicy) : undefined);
+    if (live === before?.live && shadow === before?.shadow) return;
+    this.set({ verdicts: { ...before, ...(live ? { live } : {}), ...(shadow ? { shadow } : {}) } });
+    if (shadow && shadow !== before?.shadow) this.note('shadow', `The shadow policy would escalate (${shadow.rule}): ${shadow.detail}`, shadow.atMs);
+    if (live && live !== before?.live) this.escalate(reasonOf(live), true);
   }
 }

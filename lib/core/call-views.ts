@@ -3,7 +3,7 @@
  * story for one call. Numbers are masked here; texts were redacted before they were stored.
  */
 import { maskPhone } from './masking.js';
-import type { EscalationReason, PolicySettings, Session, TimelineEntry } from './model.js';
+import type { EscalationReason, PolicySettings, PolicyVerdict, Session, TimelineEntry } from './model.js';
 
 /** Utterance scores a list row draws its sparkline from. */
 const sparklineLength = 20;
@@ -22,6 +22,20 @@ export interface CallSummary {
   /** Where the call is: waiting for the menu, in it, escalating, with an operator, ended. */
   readonly state: string;
   readonly escalation?: { readonly rule: EscalationReason['rule']; readonly status: string; readonly detail: string };
+  /** What the shadow policy (`SHADOW_POLICY`) would have done: recorded, never acted on. */
+  readonly shadow?: ShadowView;
+}
+
+/** The shadow policy's verdict, and whether the live policy reached the same one. */
+export interface ShadowView extends PolicyVerdict {
+  readonly agrees: boolean;
+}
+
+/** A policy's lines, for the chart. */
+export interface Thresholds {
+  readonly utterance: number;
+  readonly window: number;
+  readonly negative: number;
 }
 
 export interface CallDetail extends Omit<CallSummary, 'scores' | 'escalation'> {
@@ -35,8 +49,20 @@ export interface CallDetail extends Omit<CallSummary, 'scores' | 'escalation'> {
     readonly connectedAtMs?: number;
   };
   readonly timeline: readonly { readonly atMs: number; readonly kind: string; readonly text: string }[];
+  /** The live policy's verdict: the sentence it escalated on (absent: it never did). */
+  readonly verdict?: PolicyVerdict;
   /** The lines the policy judges by, for the chart. */
-  readonly thresholds: { readonly utterance: number; readonly window: number; readonly negative: number };
+  readonly thresholds: Thresholds;
+  /** The shadow policy's lines, when one runs. */
+  readonly shadowThresholds?: Thresholds;
+}
+
+const linesOf = (policy: PolicySettings): Thresholds => ({ utterance: policy.utteranceThreshold, window: policy.windowThreshold, negative: policy.negativeBelow });
+
+function shadowView(session: Session): ShadowView | undefined {
+  const { live, shadow } = session.verdicts ?? {};
+  if (shadow === undefined) return undefined;
+  return { ...shadow, agrees: live !== undefined && live.atMs === shadow.atMs && live.rule === shadow.rule };
 }
 
 /** Where a call is, in a word or two. */
@@ -62,11 +88,12 @@ export function callSummary(session: Session): CallSummary {
     scores: session.utterances.slice(-sparklineLength).map((u) => u.score),
     state: callState(session),
     ...(escalation ? { escalation: { rule: escalation.reason.rule, status: escalation.status, detail: escalation.reason.detail } } : {}),
+    ...(session.verdicts?.shadow ? { shadow: shadowView(session)! } : {}),
   };
 }
 
 /** One call's page: its transcript (from the timeline, else what the session kept), the escalation, the story. */
-export function callDetail(session: Session, timeline: readonly TimelineEntry[], policy: PolicySettings): CallDetail {
+export function callDetail(session: Session, timeline: readonly TimelineEntry[], policy: PolicySettings, shadowPolicy?: PolicySettings): CallDetail {
   const summary = callSummary(session);
   const said = timeline.filter((e) => e.kind === 'utterance' && e.score !== undefined);
   const utterances = (said.length > 0 ? said.map((e) => ({ text: e.text, score: e.score!, atMs: e.atMs })) : session.utterances.map((u) => ({ text: u.text, score: u.score, atMs: u.atMs }))).sort(
@@ -100,6 +127,9 @@ export function callDetail(session: Session, timeline: readonly TimelineEntry[],
         }
       : {}),
     timeline: timeline.filter((e) => e.kind !== 'utterance').map((e) => ({ atMs: e.atMs, kind: e.kind, text: e.text })),
-    thresholds: { utterance: policy.utteranceThreshold, window: policy.windowThreshold, negative: policy.negativeBelow },
+    ...(session.verdicts?.live ? { verdict: session.verdicts.live } : {}),
+    ...(summary.shadow ? { shadow: summary.shadow } : {}),
+    thresholds: linesOf(policy),
+    ...(shadowPolicy ? { shadowThresholds: linesOf(shadowPolicy) } : {}),
   };
 }

@@ -46,7 +46,10 @@ export interface Utterance {
 
 export type EscalationRule = 'dtmf' | 'request' | 'utterance' | 'window' | 'streak';
 
-export type TimelineKind = 'call' | 'menu' | 'analyzer' | 'utterance' | 'escalation' | 'operator' | 'prompt' | 'end';
+/** The rules a sentiment policy applies to what the customer says (the keypad is not one). */
+export type PolicyRule = Exclude<EscalationRule, 'dtmf'>;
+
+export type TimelineKind = 'call' | 'menu' | 'analyzer' | 'utterance' | 'escalation' | 'shadow' | 'operator' | 'prompt' | 'end';
 
 /** One line of a call's story for the live view: what happened and when, in words a supervisor reads (redacted, numbers masked). */
 export interface TimelineEntry {
@@ -65,7 +68,50 @@ export interface EscalationReason {
   readonly detail: string;
   readonly text?: string;
   readonly score?: number;
+  /** When the customer said (or keyed) what escalated it. */
+  readonly atMs?: number;
 }
+
+/** A policy's verdict on a call: the first sentence it would escalate on, and by which rule. */
+export interface PolicyVerdict {
+  readonly rule: PolicyRule;
+  readonly detail: string;
+  /** The sentence, redacted as stored. */
+  readonly text: string;
+  /** The sentence's score (the window's mean for the window rule). */
+  readonly score: number;
+  /** When it was said. */
+  readonly atMs: number;
+}
+
+/**
+ * What the policies concluded on a call. The live verdict is acted on (unless the call had
+ * already escalated by keypad); the shadow one (`SHADOW_POLICY`) only ever recorded.
+ */
+export interface Verdicts {
+  readonly live?: PolicyVerdict;
+  readonly shadow?: PolicyVerdict;
+  /** When the customer first asked for a person by keypad: that escalates whatever the policy. */
+  readonly keypadAtMs?: number;
+}
+
+/**
+ * Something a decision found worth counting, published once its decision is saved (so a
+ * redelivery or a lost write counts nothing twice).
+ */
+export type MetricFact =
+  | { readonly kind: 'escalation'; readonly rule: EscalationRule }
+  | { readonly kind: 'operator-connected'; readonly secondsFromEscalation: number }
+  | { readonly kind: 'operator-attempt'; readonly outcome: AttemptOutcome }
+  | { readonly kind: 'ended-without-operator' }
+  | { readonly kind: 'shadow-disagreement'; readonly change: VerdictChange };
+
+/**
+ * How a candidate policy's verdict on a call differs from the current one's: it escalates a
+ * call the current one does not (`newly`), does not escalate one it does (`never`), escalates on
+ * an earlier or later sentence, or on the same one by another rule.
+ */
+export type VerdictChange = 'same' | 'newly' | 'never' | 'earlier' | 'later' | 'other-rule';
 
 /**
  * One operator number tried in a round. `ringing` (dialed, on its own leg), `screening`
@@ -154,6 +200,8 @@ export interface Session {
   readonly poll: { readonly active: boolean };
   /** The latest utterances, oldest first, bounded. */
   readonly utterances: readonly Utterance[];
+  /** The policies' verdicts, once they reach one. */
+  readonly verdicts?: Verdicts;
   /**
    * What the analyzer has already told us: everything said at or before `newestAtMs` minus the
    * late window counts as heard; inside the window, by id. Bounded by time, not by count.
@@ -274,6 +322,8 @@ export interface Decision {
   readonly commands: readonly Command[];
   /** What happened, for the call's timeline; numbered from the session's `timelineCount`. */
   readonly notes: readonly TimelineEntry[];
+  /** What to count. */
+  readonly facts: readonly MetricFact[];
 }
 
 /** Settings the call flow needs; fixed per deployment. */
@@ -286,6 +336,8 @@ export interface CallFlowSettings {
   /** Invalid or silent menu prompts before the polite fallback. */
   readonly maxMenuMisses: number;
   readonly policy: PolicySettings;
+  /** A candidate policy judged beside the live one, never acted on. */
+  readonly shadowPolicy?: PolicySettings;
   readonly operatorScreening: OperatorScreening;
   /** Whether operator dials ask Telnyx for answering-machine detection. */
   readonly detectMachines: boolean;

@@ -5,7 +5,7 @@
  */
 import type { Transition } from './call-flow.js';
 import { stampCommands } from './command-ids.js';
-import type { CallEvent, CommandResult, Link, RecordedEffect, SessionRecord, Session, StampedCommand, TimelineEntry, Utterance, Wakeup } from './model.js';
+import type { CallEvent, CommandResult, Link, MetricFact, RecordedEffect, SessionRecord, Session, StampedCommand, TimelineEntry, Utterance, Wakeup } from './model.js';
 
 /** Event ids remembered per session for de-duplication: more than any call's webhooks. */
 const keptEventIds = 400;
@@ -21,14 +21,17 @@ export type RecordDecision =
   /** Already applied: repeat what it asked for that still makes sense. */
   | { readonly kind: 'duplicate'; readonly replay: readonly StampedCommand[] }
   | { readonly kind: 'unchanged' }
-  /** Write `record` (conditional on the version it was decided from) with `links`, then run `commands` and write `notes`. */
-  | {
-      readonly kind: 'changed';
-      readonly record: SessionRecord;
-      readonly commands: readonly StampedCommand[];
-      readonly links: readonly Link[];
-      readonly notes: readonly TimelineEntry[];
-    };
+  /** Write `record` (conditional on the version it was decided from) with `links`, then count `facts`, run `commands` and write `notes`. */
+  | ({ readonly kind: 'changed' } & RecordChange);
+
+/** What a decision writes, runs, notes and counts. */
+export interface RecordChange {
+  readonly record: SessionRecord;
+  readonly commands: readonly StampedCommand[];
+  readonly links: readonly Link[];
+  readonly notes: readonly TimelineEntry[];
+  readonly facts: readonly MetricFact[];
+}
 
 /** The look-up entries a session needs: its legs and its conference. */
 export function linksOf(session: Session): Link[] {
@@ -100,7 +103,7 @@ export function decide(transition: Transition, record: SessionRecord, event: Cal
     seenEventIds: [...record.seenEventIds, event.id].slice(-keptEventIds),
     effects: keptEffects(record.effects, effectOf(event.id, commands, nowMs), nowMs),
   };
-  return { kind: 'changed', record: next, commands, links: newLinks(session, next.session), notes: decision.notes };
+  return { kind: 'changed', record: next, commands, links: newLinks(session, next.session), notes: decision.notes, facts: decision.facts };
 }
 
 /** A new session's first record, from its first event; every one of its links is new. */
@@ -109,12 +112,12 @@ export function firstRecord(
   session: Session,
   event: CallEvent,
   nowMs: number,
-): { record: SessionRecord; commands: readonly StampedCommand[]; links: readonly Link[]; notes: readonly TimelineEntry[] } {
+): RecordChange {
   const decision = transition(session, event, nowMs);
   const commands = stampCommands(event.id, decision.commands);
   const effect = effectOf(event.id, commands, nowMs);
   const record: SessionRecord = { session: { ...decision.state, version: 1 }, seenEventIds: [event.id], effects: effect ? [effect] : [] };
-  return { record, commands, links: newLinks(undefined, record.session), notes: decision.notes };
+  return { record, commands, links: newLinks(undefined, record.session), notes: decision.notes, facts: decision.facts };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzerDtmf, createCallFlow, newSession } from '../../lib/core/call-flow.js';
-import type { CallEvent, CallFlowSettings, Command, Session } from '../../lib/core/model.js';
+import type { CallEvent, CallFlowSettings, Command, MetricFact, Session } from '../../lib/core/model.js';
 import { prompts } from '../../lib/core/prompts.js';
 
 const settings: CallFlowSettings = {
@@ -707,5 +707,109 @@ describe('call flow: what was heard, remembered by time', () => {
   it('a late message inside the window still counts, once', () => {
     const { state } = run(inMenu(), [heard(0, [line('a', T0 + 10_000)]), heard(1, [line('late', T0 + 5000), line('a', T0 + 10_000)]), heard(2, [line('late', T0 + 5000)])]);
     expect(state.utterances.map((u) => u.id)).toEqual(['late', 'a']);
+  });
+});
+
+/** Folds events through a flow, collecting what each decision counts. */
+function counted(flow: ReturnType<typeof createCallFlow>, start: Session, events: readonly CallEvent[], nowMs = T0 + 1000) {
+  let state = start;
+  const facts: MetricFact[] = [];
+  for (const event of events) {
+    const decision = flow(state, event, nowMs);
+    state = decision.state === state ? state : { ...decision.state, version: state.version + 1 };
+    facts.push(...decision.facts);
+  }
+  return { state, facts };
+}
+
+describe('call flow: the live and the shadow policy', () => {
+  // The shadow escalates on one utterance at -0.5; the live one needs -0.7.
+  const shadowFlow = createCallFlow({ ...settings, shadowPolicy: { ...settings.policy, utteranceThreshold: -0.5 } });
+  const heard = (utterances: { id: string; text: string; score: number; atMs: number }[]) => ev({ type: 'utterances.heard', utterances, poll: { seq: 0, messageId: `m${++counter}` } });
+  const sour = { id: 'u1', text: 'this is not good at all', score: -0.55, atMs: T0 + 100 };
+  const furious = { id: 'u2', text: 'this is the worst service ever', score: -0.9, atMs: T0 + 200 };
+
+  it('records the shadow verdict, with its sentence and time, and acts on it never', () => {
+    const { state } = counted(shadowFlow, inMenu(), [heard([sour])]);
+    expect(state.verdicts?.shadow).toMatchObject({ rule: 'utterance', text: sour.text, score: -0.55, atMs: sour.atMs });
+    expect(state.verdicts?.live).toBeUndefined();
+    expect(state.escalation).toBeUndefined();
+  });
+
+  it('the live verdict escalates, its reason dated when it was said; both verdicts stay as first reached', () => {
+    const { state } = counted(shadowFlow, inMenu(), [heard([sour]), heard([furious]), heard([{ ...furious, id: 'u3', atMs: T0 + 300 }])]);
+    expect(state.verdicts?.shadow?.text).toBe(sour.text);
+    expect(state.verdicts?.live).toMatchObject({ rule: 'utterance', atMs: furious.atMs });
+    expect(state.escalation?.reason).toMatchObject({ rule: 'utterance', atMs: furious.atMs, text: furious.text });
+  });
+
+  it('a call escalated by keypad still gets the live verdict on record, and keeps its keypad escalation', () => {
+    const { state, facts } = counted(shadowFlow, inMenu(), [gather('1'), heard([furious])]);
+    expect(state.escalation?.reason.rule).toBe('dtmf');
+    expect(state.verdicts?.live?.atMs).toBe(furious.atMs);
+    expect(state.verdicts?.keypadAtMs).toBeDefined();
+    expect(facts.filter((f) => f.kind === 'escalation')).toEqual([{ kind: 'escalation', rule: 'dtmf' }]);
+  });
+
+  it('without a shadow policy, no shadow verdict and no disagreement', () => {
+    const { state, facts } = counted(transition, inMenu(), [heard([sour]), hangup(CUSTOMER)]);
+    expect(state.verdicts?.shadow).toBeUndefined();
+    expect(facts.some((f) => f.kind === 'shadow-disagreement')).toBe(false);
+  });
+
+  it.each<[string, Parameters<typeof heard>[0][], string | undefined]>([
+    ['the shadow escalates a call the live one does not', [[sour]], 'newly'],
+    ['the shadow escalates earlier', [[sour], [furious]], 'earlier'],
+    ['the two agree', [[furious]], undefined],
+  ])('at the end, counts how the shadow disagreed: %s', (_, batches, change) => {
+    const { facts } = counted(shadowFlow, inMenu(), [...batches.map((b) => heard(b)), hangup(CUSTOMER)]);
+    const disagreements = facts.filter((f) => f.kind === 'shadow-disagreement');
+    expect(disagreements).toEqual(change ? [{ kind: 'shadow-disagreement', change }] : []);
+  });
+});
+
+describe('call flow: what it counts', () => {
+  const ref = { attempt: 0, round: 0 };
+  const operator = (type: 'operator.initiated' | 'call.answered', ccid = OPERATOR, attempt = 0) =>
+    ev({ type, callControlId: ccid, operator: { attempt, round: 0 } } as EventInput);
+
+  it('an escalation by rule, the operator answering, and the seconds from the claim to connected', () => {
+    const start = inMenu();
+    let state = counted(transition, start, [gather('1')], T0 + 1000).state;
+    const later = counted(transition, state, [operator('operator.initiated'), operator('call.answered'), ev({ type: 'call.dtmf', callControlId: OPERATOR, digit: '1' }), joined(OPERATOR)], T0 + 13_500);
+    state = later.state;
+    expect(state.escalation?.status).toBe('connected');
+    expect(later.facts).toEqual([
+      { kind: 'operator-attempt', outcome: 'answered' },
+      { kind: 'operator-connected', secondsFromEscalation: 12.5 },
+    ]);
+    expect(counted(transition, start, [gather('1')]).facts).toEqual([{ kind: 'escalation', rule: 'dtmf' }]);
+  });
+
+  it('each failed attempt by outcome, and the call that ended escalated without an operator', () => {
+    const { facts } = counted(transition, inMenu(), [
+      gather('1'),
+      operator('operator.initiated'),
+      ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'user_busy', operator: ref }),
+      operator('operator.initiated', OPERATOR_2, 1),
+      ev({ type: 'call.hangup', callControlId: OPERATOR_2, cause: 'timeout', operator: { attempt: 1, round: 0 } }),
+      hangup(CUSTOMER),
+    ]);
+    expect(facts).toEqual([
+      { kind: 'escalation', rule: 'dtmf' },
+      { kind: 'operator-attempt', outcome: 'busy' },
+      { kind: 'operator-attempt', outcome: 'no-answer' },
+      { kind: 'ended-without-operator' },
+    ]);
+  });
+
+  it('a call that never escalated, or had its operator, ends without counting a miss', () => {
+    expect(counted(transition, inMenu(), [hangup(CUSTOMER)]).facts).toEqual([]);
+  });
+
+  it('a redelivered event counts nothing (the same event changes nothing the second time)', () => {
+    const once = ev({ type: 'gather.ended', callControlId: CUSTOMER, digits: '1', status: 'valid' });
+    const first = counted(transition, inMenu(), [once]);
+    expect(counted(transition, first.state, [once]).facts).toEqual([]);
   });
 });
