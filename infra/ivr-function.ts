@@ -6,6 +6,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { metricsService } from '../lib/metrics/metric-names.js';
 import { settingsTable } from '../lib/settings/table.js';
 import { nodejsBundling, projectRoot } from './bundling.js';
 
@@ -65,7 +66,7 @@ export class IvrFunction extends Construct implements IGrantable {
       recursiveLoop: props.recursiveLoop,
       bundling: nodejsBundling,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'sentiment-ivr',
+        POWERTOOLS_SERVICE_NAME: metricsService,
         LOG_LEVEL: props.logLevel ?? settingsTable.LOG_LEVEL.default,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

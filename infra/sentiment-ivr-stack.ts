@@ -3,8 +3,6 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import { HttpApi, HttpMethod, type HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -17,6 +15,7 @@ import type { Construct } from 'constructs';
 import { secretKeys, settingsTable } from '../lib/settings/table.js';
 import { statusIndex, ttlAttribute } from '../lib/store/session-store.js';
 import { LiveView } from './live-view.js';
+import { Observability } from './observability.js';
 import { timeouts } from '../lib/timeouts.js';
 import { IvrFunction } from './ivr-function.js';
 import { checkSettings, functionEnvironment, type SentimentIvrSettings } from './settings.js';
@@ -37,8 +36,6 @@ const sessionTableActions = [
   'dynamodb:BatchWriteItem',
 ];
 
-/** Seconds a poll message may wait before polling counts as stalled. */
-const pollQueueMaxAgeSeconds = 60;
 /** Both functions' timeout and the queue's visibility, from the product's one timeout budget (lib/timeouts.ts). */
 const functionTimeout = Duration.seconds(timeouts.functionTimeoutSeconds);
 
@@ -57,6 +54,7 @@ export class SentimentIvrStack extends Stack {
   readonly webhookUrl: string;
   readonly liveView: LiveView;
   readonly alarmTopic: Topic;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: SentimentIvrStackProps) {
     super(scope, id, props);
@@ -160,7 +158,17 @@ export class SentimentIvrStack extends Stack {
 
     this.alarmTopic = new Topic(this, 'Alarms', { displayName: 'sentiment-ivr alarms', enforceSSL: true });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    this.addAlarms();
+    this.observability = new Observability(this, 'Observability', {
+      topic: this.alarmTopic,
+      api: this.api,
+      accessLogs,
+      webhook: this.webhook,
+      poller: this.poller,
+      callsApi: this.liveView.calls,
+      table: this.table,
+      pollQueue: this.pollQueue,
+      deadLetters: this.pollDeadLetterQueue,
+    });
     this.addOutputs(props);
     if (webhookRoute) this.acknowledgeNagFindings(webhookRoute);
   }
@@ -173,46 +181,6 @@ export class SentimentIvrStack extends Stack {
       description: `sentiment-ivr credentials: JSON with ${secretKeys.join(', ')}`,
       secretObjectValue: Object.fromEntries(secretKeys.map((key) => [key, SecretValue.unsafePlainText('')])),
     });
-  }
-
-  private addAlarms(): void {
-    const minute = Duration.minutes(1);
-    const alarm = (id: string, description: string, metric: IMetric, threshold: number): void => {
-      const created = new Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(new SnsAction(this.alarmTopic));
-      created.addOkAction(new SnsAction(this.alarmTopic));
-    };
-    alarm(
-      'PollDeadLettersAlarm',
-      'Poll messages failed 5 times and were set aside: some calls are no longer polled for sentiment.',
-      this.pollDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: Stats.MAXIMUM }),
-      0,
-    );
-    alarm(
-      'WebhookServerErrorsAlarm',
-      'The webhook API answered Telnyx with 5xx: events are being retried or lost.',
-      this.api.metricServerError({ period: minute, statistic: Stats.SUM }),
-      0,
-    );
-    alarm(
-      'PollerErrorsAlarm',
-      'The poller function failed whole invocations (not single messages).',
-      this.poller.fn.metricErrors({ period: minute, statistic: Stats.SUM }),
-      0,
-    );
-    alarm(
-      'PollQueueAgeAlarm',
-      `A poll message waited over ${pollQueueMaxAgeSeconds} s: sentiment polling has stalled and escalations are late.`,
-      this.pollQueue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: Stats.MAXIMUM }),
-      pollQueueMaxAgeSeconds,
-    );
   }
 
   private addOutputs(props: SentimentIvrSettings): void {
@@ -233,6 +201,7 @@ export class SentimentIvrStack extends Stack {
       value: this.appSecret.secretArn,
     });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'Alarm notifications (SNS)', value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { description: 'CloudWatch dashboard: escalations, operators, the webhook, throttling', value: this.observability.dashboard.dashboardName });
     new CfnOutput(this, 'WebhookLogGroup', { description: 'Webhook function logs', value: this.webhook.logGroup.logGroupName });
     new CfnOutput(this, 'PollerLogGroup', { description: 'Poller function logs', value: this.poller.logGroup.logGroupName });
   }

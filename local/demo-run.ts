@@ -2,6 +2,7 @@ import { playAll } from './play.js';
 import type { CallRun } from './scenarios.js';
 import { scenarios } from './scenarios.js';
 import { startSimulatedStack } from './simulated-stack.js';
+import { summarizeMetrics } from './metric-lines.js';
 import { buildTimeline, verdictLine } from './timeline.js';
 
 /** One source's demo: every scenario through the local stack; exit 0 only if all met their expectation. */
@@ -40,6 +41,8 @@ for (const { run, session, verdict } of played) {
   console.log(verdictLine(run, verdict));
 }
 console.log(`\n${source}: ${played.length - failures} of ${played.length} scenarios met their expectation`);
+console.log('\nMetrics the functions published (embedded metric format; in AWS, on the dashboard):');
+for (const line of summarizeMetrics(world.stack.metricLines)) console.log(`  ${line}`);
 if (keep) {
   console.log(`Still serving the live view at ${world.stack.pageUrl}: Ctrl+C stops it.`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

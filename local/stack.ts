@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   /** How long a failed poll message stays hidden before redelivery (Lambda's queue uses 60 s). */
   readonly visibilityTimeoutSeconds?: number;
   readonly tableName?: string;
+  /** Called with each metric line the functions write (they are kept in `metricLines` too). */
+  readonly onMetric?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -32,6 +34,8 @@ export interface LocalStack {
   readonly tableName: string;
   /** Poll-queue messages the driver has handed to the poller, and how many it reported failed. */
   readonly pollerStats: DriverStats;
+  /** The functions' metric lines (embedded metric format), as CloudWatch Logs would receive them. */
+  readonly metricLines: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -162,6 +166,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhook = (await import('../functions/webhook/handler.js')).handler as WebhookHandler;
     const poller = (await import('../functions/poller/handler.js')).handler as BatchHandler;
     const calls = (await import('../functions/calls-api/handler.js')).handler as WebhookHandler;
+    const metricLines: string[] = [];
+    (await import('../functions/shared/metrics.js')).sendMetricsTo((line) => {
+      metricLines.push(line);
+      options.onMetric?.(line);
+    });
 
     /** Like API Gateway's routes: the webhook, the call record API (no login on this machine), and the page. */
     const routeOf = (method: string | undefined, path: string): WebhookHandler | 'page' | undefined => {
@@ -211,6 +220,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsEndpoint: queue.endpoint,
       tableName,
       pollerStats,
+      metricLines,
       stop: stopAll,
     };
   } catch (error) {

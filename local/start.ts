@@ -1,6 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../lib/config.js';
 import { readSettings } from '../lib/settings/table.js';
 import { localEnvironment } from './env.js';
+import { describePoint, metricPoints } from './metric-lines.js';
 import { startLocalStack } from './stack.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -30,6 +31,10 @@ const stack = await startLocalStack({
   env,
   port: local.values.PORT,
   ...(local.values.DYNAMODB_PORT === undefined ? {} : { dynamoPort: local.values.DYNAMODB_PORT }),
+  // In AWS these lines go to CloudWatch Logs, which makes them metrics; here, one readable line each.
+  onMetric: (line) => {
+    for (const point of metricPoints(line)) console.log(`metric: ${describePoint(point)}`);
+  },
 });
 console.log(`sentiment-ivr is running.
   webhook:        POST ${stack.webhookUrl}

@@ -7,6 +7,7 @@ import { SymblError, type SymblClient } from '../symbl/symbl-client.js';
 import { runTelnyxCommand, type TelnyxCommand, type TelnyxSettings } from '../telnyx/telnyx-commands.js';
 import { timeouts } from '../timeouts.js';
 import type { CommandExecutor } from './call-loop.js';
+import { loggedSignals } from '../metrics/metric-names.js';
 
 export interface AnalyzerSettings {
   readonly client: SymblClient;
@@ -60,7 +61,7 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
         const status = error instanceof Telnyx.APIError ? error.status : undefined;
         if (status === 401) {
           // A rotated or wrong key: a configuration error, not an outage. Said loudly, never retried.
-          log.error('Telnyx refused the API key (401): check TELNYX_API_KEY; the command is not retried', { sessionId, command: command.kind, commandId: command.commandId });
+          log.error(`${loggedSignals.telnyxKeyRefused}: check TELNYX_API_KEY; the command is not retried`, { sessionId, command: command.kind, commandId: command.commandId });
           return { kind: 'refused', status };
         }
         if (!isTemporary(status)) {

@@ -6,6 +6,8 @@
 import type { AttemptOutcome, EscalationRule, VerdictChange } from '../core/model.js';
 
 export const metricsNamespace = 'SentimentIvr';
+/** The `service` dimension Powertools adds to every metric (the functions' POWERTOOLS_SERVICE_NAME). */
+export const metricsService = 'sentiment-ivr';
 
 export const metricNames = {
   /** Escalations claimed, by `Rule` (a new round by keypad counts again). */
@@ -39,3 +41,9 @@ export function answerClass(status: number): WebhookAnswerClass {
   if (status === 401 || status === 400 || status === 413) return String(status) as WebhookAnswerClass;
   return status >= 400 ? '400' : '2xx';
 }
+
+/** Log messages the stack counts with metric filters: the words must stay as they are. */
+export const loggedSignals = {
+  /** Telnyx refused our API key: nothing reaches a call until the secret is fixed. */
+  telnyxKeyRefused: 'Telnyx refused the API key (401)',
+} as const;
