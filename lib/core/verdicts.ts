@@ -23,8 +23,14 @@ export function reasonOf(verdict: PolicyVerdict): EscalationReason {
   return { rule: verdict.rule, detail: verdict.detail, text: verdict.text, score: verdict.score, atMs: verdict.atMs };
 }
 
+/** A moment a call escalates at (a verdict, or a keypress), as far as comparing two of them goes. */
+export interface EscalationMoment {
+  readonly atMs: number;
+  readonly rule: string;
+}
+
 /** How `candidate` differs from `current` on one call. */
-export function verdictChange(current: PolicyVerdict | undefined, candidate: PolicyVerdict | undefined): VerdictChange {
+export function verdictChange(current: EscalationMoment | undefined, candidate: EscalationMoment | undefined): VerdictChange {
   if (current === undefined) return candidate === undefined ? 'same' : 'newly';
   if (candidate === undefined) return 'never';
   if (candidate.atMs < current.atMs) return 'earlier';
