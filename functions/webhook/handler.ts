@@ -14,7 +14,7 @@ async function init(): Promise<WebhookApp> {
     import('../shared/scorer.js'),
   ]);
   const config = await loadFunctionConfig(process.env);
-  return createWebhookRuntime(config, { log: logger, scorer: await scorerFor(config) });
+  return createWebhookRuntime(config, { log: logger, scorer: await scorerFor(config, { log: logger }) });
 }
 
 const answer = (response: WebhookResponse): APIGatewayProxyStructuredResultV2 => ({
