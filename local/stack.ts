@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { startQueueDriver, type BatchHandler, type DriverStats } from './queue-driver.js';
 import { createTable, localAwsSettings, startDynamoLocal, startQueue, type LocalQueue, type RunningServer } from './servers.js';
+import { startComprehendSimulator, type ComprehendSimulator } from './sim/comprehend-simulator.js';
 
 export interface LocalStackOptions {
   /** The product's settings (Telnyx, Symbl, policy); AWS settings are filled in here. */
@@ -32,7 +33,21 @@ export interface LocalStack {
   readonly tableName: string;
   /** Poll-queue messages the driver has handed to the poller, and how many it reported failed. */
   readonly pollerStats: DriverStats;
+  /** Where the webhook asks Comprehend, with SENTIMENT_SCORER=comprehend. */
+  readonly comprehendEndpoint: string | undefined;
+  /** The Comprehend stand-in, when the stack started one (see {@link comprehendStandIn}). */
+  readonly comprehend: ComprehendSimulator | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * With SENTIMENT_SCORER=comprehend the stack starts the Comprehend stand-in for the webhook to
+ * ask, unless AWS_ENDPOINT_URL_COMPREHEND names an endpoint already: the AWS credentials here
+ * are the local emulators' fake ones, which real Comprehend refuses.
+ */
+async function comprehendStandIn(settings: Readonly<Record<string, string | undefined>>): Promise<ComprehendSimulator | undefined> {
+  if (settings.SENTIMENT_SCORER !== 'comprehend' || settings.AWS_ENDPOINT_URL_COMPREHEND) return undefined;
+  return startComprehendSimulator();
 }
 
 type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -147,6 +162,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ]);
     started.push(dynamo, queue as LocalQueue);
     await createTable(dynamo.endpoint, tableName);
+    const settings = { ...process.env, ...options.env };
+    const comprehend = await comprehendStandIn(settings);
+    if (comprehend) started.push({ endpoint: comprehend.endpoint, stop: () => comprehend.stop() });
 
     Object.assign(process.env, options.env, {
       AWS_REGION: localAwsSettings.region,
@@ -157,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       TABLE_NAME: tableName,
       POLL_QUEUE_URL: queue.queueUrl,
+      ...(comprehend ? { AWS_ENDPOINT_URL_COMPREHEND: comprehend.endpoint } : {}),
     });
     delete process.env.APP_SECRET_ARN;
     const webhook = (await import('../functions/webhook/handler.js')).handler as WebhookHandler;
@@ -211,6 +230,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsEndpoint: queue.endpoint,
       tableName,
       pollerStats,
+      comprehendEndpoint: comprehend?.endpoint ?? settings.AWS_ENDPOINT_URL_COMPREHEND,
+      comprehend,
       stop: stopAll,
     };
   } catch (error) {
