@@ -140,7 +140,8 @@ export function httpApiEvent(request: IncomingMessage, body: Buffer): APIGateway
 
 /**
  * The product on this machine: DynamoDB Local, the SQS emulator, the webhook function behind
- * `POST /webhook`, and the poller consuming the queue. The handlers are the real Lambda
+ * `POST /webhook`, the poller consuming the queue, and the Comprehend stand-in when the webhook
+ * scores with Comprehend. The handlers are the real Lambda
  * entry points, configured through the environment as in AWS.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {

@@ -54,12 +54,17 @@ export interface ComprehendScorerOptions {
   readonly timeoutMs?: number;
 }
 
+/** The parts of an SDK error worth logging: its name and HTTP status, never its message (which may quote the request). */
+function errorFacts(error: unknown): { name: string | undefined; status: number | undefined } {
+  const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return { name, status: $metadata?.httpStatusCode };
+}
+
 /** What a failed call was: its own timeout, a rate refusal, or anything else. */
 function reasonOf(error: unknown, timedOut: boolean): FallbackReason {
-  if (timedOut) return 'timeout';
-  const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
-  if (name === 'AbortError' || name === 'TimeoutError') return 'timeout';
-  if ((name !== undefined && throttlingErrors.has(name)) || $metadata?.httpStatusCode === 429) return 'throttled';
+  const { name, status } = errorFacts(error);
+  if (timedOut || name === 'AbortError' || name === 'TimeoutError') return 'timeout';
+  if ((name !== undefined && throttlingErrors.has(name)) || status === 429) return 'throttled';
   return 'error';
 }
 
@@ -76,8 +81,8 @@ export async function createComprehendScorer(options: ComprehendScorerOptions): 
   const timeoutMs = options.timeoutMs ?? timeouts.comprehendRequestMs;
 
   function scoreLocally(text: string, reason: FallbackReason, error: unknown): number {
-    const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
-    log.warn('comprehend did not score the utterance; scored locally', { reason, error: name, status: $metadata?.httpStatusCode, timeoutMs });
+    const { name, status } = errorFacts(error);
+    log.warn('comprehend did not score the utterance; scored locally', { reason, error: name, status, timeoutMs });
     onFallback(reason);
     return fallback.score(text);
   }
