@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Grant } from 'aws-cdk-lib/aws-iam';
+import { Grant, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { HttpApi, HttpMethod, type HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -36,6 +36,8 @@ const sessionTableActions = [
   'dynamodb:BatchWriteItem',
 ];
 
+/** What the webhook asks Comprehend, when it scores with it: one utterance at a time. */
+const comprehendActions = ['comprehend:DetectSentiment'];
 /** Both functions' timeout and the queue's visibility, from the product's one timeout budget (lib/timeouts.ts). */
 const functionTimeout = Duration.seconds(timeouts.functionTimeoutSeconds);
 
@@ -55,6 +57,8 @@ export class SentimentIvrStack extends Stack {
   readonly liveView: LiveView;
   readonly alarmTopic: Topic;
   readonly observability: Observability;
+  /** The webhook's permission to call Comprehend; only when `sentimentScorer` is `comprehend`. */
+  readonly comprehendPolicy: Policy | undefined;
 
   constructor(scope: Construct, id: string, props: SentimentIvrStackProps) {
     super(scope, id, props);
@@ -125,6 +129,7 @@ export class SentimentIvrStack extends Stack {
       this.pollQueue.grantSendMessages(fn);
       this.appSecret.grantRead(fn);
     }
+    this.comprehendPolicy = (props.sentimentScorer ?? settingsTable.SENTIMENT_SCORER.default) === 'comprehend' ? this.allowComprehend() : undefined;
     this.poller.fn.addEventSource(
       new SqsEventSource(this.pollQueue, {
         batchSize: 10,
@@ -173,6 +178,18 @@ export class SentimentIvrStack extends Stack {
     if (webhookRoute) this.acknowledgeNagFindings(webhookRoute);
   }
 
+  /**
+   * Only the webhook scores transcripts, so only its role may call DetectSentiment. A policy of
+   * its own, so the `*` it needs is acknowledged there and nowhere else.
+   */
+  private allowComprehend(): Policy {
+    const policy = new Policy(this, 'WebhookComprehend', {
+      statements: [new PolicyStatement({ actions: comprehendActions, resources: ['*'] })],
+    });
+    this.webhook.fn.role?.attachInlinePolicy(policy);
+    return policy;
+  }
+
   private createAppSecret(): Secret {
     // Empty placeholders: put the real values after the first deploy (until then the functions
     // fail their config check, naming the missing keys). CloudFormation does not write this
@@ -213,6 +230,13 @@ export class SentimentIvrStack extends Stack {
       reason:
         'Telnyx cannot present AWS credentials or tokens; the webhook function authenticates every request by its Ed25519 signature over the raw body (±300 s) and rejects others with 401.',
     });
+    if (this.comprehendPolicy) {
+      Validations.of(this.comprehendPolicy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'comprehend:DetectSentiment has no resource-level permissions (IAM accepts only "*" for it): it reads no stored resource, it scores the text in the request. The policy allows that one action, for the webhook function alone.',
+      });
+    }
     if (this.appSecret instanceof Secret) {
       Validations.of(this.appSecret).acknowledge({
         id: 'AwsSolutions-SMG4',

@@ -12,6 +12,11 @@ export const timeouts = {
   telnyxBackoffCapMs: 500,
   /** One Symbl request (its client does not retry; a failed poll skips a cycle). */
   symblRequestMs: 4000,
+  /**
+   * One Comprehend DetectSentiment call, not retried (it answers in well under this): past it
+   * the utterance is scored locally, as a late score would hold up the webhook for nothing.
+   */
+  comprehendRequestMs: 800,
   /** Commands an invocation starts inline after this long go to the durable retry instead, unrun. */
   commandBudgetMs: 4000,
   /** One DynamoDB request, and tries of it. */
@@ -31,12 +36,15 @@ export const timeouts = {
 /** The longest one Telnyx command can take inline: every try timing out, with the capped waits between. */
 export const telnyxCommandWorstMs = timeouts.telnyxTries * timeouts.telnyxRequestMs + (timeouts.telnyxTries - 1) * timeouts.telnyxBackoffCapMs;
 
-/** The longest a webhook can take: the command budget, one last command started just before it ran out, the store and a send. */
-export const webhookWorstMs =
+/** The longest handling one event can take: the command budget, one last command started just before it ran out, the store and a send. */
+export const eventWorstMs =
   timeouts.commandBudgetMs +
   Math.max(telnyxCommandWorstMs, timeouts.symblRequestMs) +
   timeouts.dynamoRoundTrips * timeouts.dynamoTries * timeouts.dynamoRequestMs +
   timeouts.sqsTries * timeouts.sqsRequestMs;
 
-/** The longest a poller batch can take: its messages run side by side, each a webhook's worth plus one read of the analyzer. */
-export const pollerWorstMs = webhookWorstMs + timeouts.symblRequestMs;
+/** The longest a webhook can take: an event's handling, after scoring its transcript with Comprehend (the only function that scores). */
+export const webhookWorstMs = eventWorstMs + timeouts.comprehendRequestMs;
+
+/** The longest a poller batch can take: its messages run side by side, each an event's handling plus one read of the analyzer. */
+export const pollerWorstMs = eventWorstMs + timeouts.symblRequestMs;

@@ -15,7 +15,7 @@ const runner = fileURLToPath(new URL('./demo-run.ts', import.meta.url));
 
 const titles = {
   symbl: 'Sentiment from Symbl (the analyzer dials into each call’s conference; the poller reads its scores)',
-  telnyx: 'Sentiment from Telnyx transcription of the customer’s leg, scored locally (no Symbl account)',
+  telnyx: `Sentiment from Telnyx transcription of the customer’s leg, scored ${process.env.SENTIMENT_SCORER === 'comprehend' ? 'by the Comprehend stand-in' : 'locally'} (no Symbl account)`,
 };
 
 let failed = 0;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createAfinnScorer } from '../lib/sentiment/afinn-scorer.js';
-import type { SentimentScorer } from '../lib/sentiment/scorer.js';
+import type { LocalSentimentScorer } from '../lib/sentiment/scorer.js';
 
 const sentimentLabels = ['negative', 'neutral', 'positive'] as const;
 const utteranceKinds = ['angry', 'frustrated', 'calm', 'happy', 'sarcastic', 'negated', 'request'] as const;
@@ -65,7 +65,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
-function microsPerUtterance(scorer: SentimentScorer, texts: readonly string[], rounds: number) {
+function microsPerUtterance(scorer: LocalSentimentScorer, texts: readonly string[], rounds: number) {
   for (let warm = 0; warm < 20; warm++) for (const text of texts) scorer.score(text);
   const perRound: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -79,7 +79,7 @@ function microsPerUtterance(scorer: SentimentScorer, texts: readonly string[], r
 
 /** Scores every item once for the accuracy figures, then again in timed rounds for the cost. */
 export function evaluateScorer(
-  scorer: SentimentScorer,
+  scorer: LocalSentimentScorer,
   items: readonly LabeledUtterance[],
   options: { readonly timingRounds?: number } = {},
 ): ScorerEvaluation {

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { startQueueDriver, type BatchHandler, type DriverStats } from './queue-driver.js';
 import { createTable, localAwsSettings, startDynamoLocal, startQueue, type LocalQueue, type RunningServer } from './servers.js';
+import { startComprehendSimulator, type ComprehendSimulator } from './sim/comprehend-simulator.js';
 
 export interface LocalStackOptions {
   /** The product's settings (Telnyx, Symbl, policy); AWS settings are filled in here. */
@@ -36,7 +37,21 @@ export interface LocalStack {
   readonly pollerStats: DriverStats;
   /** The functions' metric lines (embedded metric format), as CloudWatch Logs would receive them. */
   readonly metricLines: readonly string[];
+  /** Where the webhook asks Comprehend, with SENTIMENT_SCORER=comprehend. */
+  readonly comprehendEndpoint: string | undefined;
+  /** The Comprehend stand-in, when the stack started one (see {@link comprehendStandIn}). */
+  readonly comprehend: ComprehendSimulator | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * With SENTIMENT_SCORER=comprehend the stack starts the Comprehend stand-in for the webhook to
+ * ask, unless AWS_ENDPOINT_URL_COMPREHEND names an endpoint already: the AWS credentials here
+ * are the local emulators' fake ones, which real Comprehend refuses.
+ */
+async function comprehendStandIn(settings: Readonly<Record<string, string | undefined>>): Promise<ComprehendSimulator | undefined> {
+  if (settings.SENTIMENT_SCORER !== 'comprehend' || settings.AWS_ENDPOINT_URL_COMPREHEND) return undefined;
+  return startComprehendSimulator();
 }
 
 type WebhookHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -129,7 +144,8 @@ export function httpApiEvent(request: IncomingMessage, body: Buffer): APIGateway
 
 /**
  * The product on this machine: DynamoDB Local, the SQS emulator, the webhook function behind
- * `POST /webhook`, and the poller consuming the queue. The handlers are the real Lambda
+ * `POST /webhook`, the poller consuming the queue, and the Comprehend stand-in when the webhook
+ * scores with Comprehend. The handlers are the real Lambda
  * entry points, configured through the environment as in AWS.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -151,6 +167,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ]);
     started.push(dynamo, queue as LocalQueue);
     await createTable(dynamo.endpoint, tableName);
+    const settings = { ...process.env, ...options.env };
+    const comprehend = await comprehendStandIn(settings);
+    if (comprehend) started.push({ endpoint: comprehend.endpoint, stop: () => comprehend.stop() });
 
     Object.assign(process.env, options.env, {
       AWS_REGION: localAwsSettings.region,
@@ -161,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       TABLE_NAME: tableName,
       POLL_QUEUE_URL: queue.queueUrl,
+      ...(comprehend ? { AWS_ENDPOINT_URL_COMPREHEND: comprehend.endpoint } : {}),
     });
     delete process.env.APP_SECRET_ARN;
     const webhook = (await import('../functions/webhook/handler.js')).handler as WebhookHandler;
@@ -221,6 +241,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tableName,
       pollerStats,
       metricLines,
+      comprehendEndpoint: comprehend?.endpoint ?? settings.AWS_ENDPOINT_URL_COMPREHEND,
+      comprehend,
       stop: stopAll,
     };
   } catch (error) {

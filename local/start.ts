@@ -22,11 +22,6 @@ try {
   throw error;
 }
 if (local.problems.length > 0) refuse(local.problems);
-const source =
-  config.sentimentSource === 'symbl'
-    ? `symbl (${config.symbl?.baseUrl})`
-    : `telnyx transcription of the customer's leg, scored locally${env.SENTIMENT_SOURCE ? '' : ' (no Symbl credentials set)'}`;
-
 const stack = await startLocalStack({
   env,
   port: local.values.PORT,
@@ -36,6 +31,14 @@ const stack = await startLocalStack({
     for (const point of metricPoints(line)) console.log(`metric: ${describePoint(point)}`);
   },
 });
+const scoredBy =
+  config.scorer === 'comprehend'
+    ? `by Comprehend (${stack.comprehend ? 'the stand-in' : 'the endpoint'} at ${stack.comprehendEndpoint}), the local scorer when it fails`
+    : 'locally';
+const source =
+  config.sentimentSource === 'symbl'
+    ? `symbl (${config.symbl?.baseUrl})`
+    : `telnyx transcription of the customer's leg, scored ${scoredBy}${env.SENTIMENT_SOURCE ? '' : ' (no Symbl credentials set)'}`;
 console.log(`sentiment-ivr is running.
   webhook:        POST ${stack.webhookUrl}
   live view:      ${stack.pageUrl} (this machine: no sign-in), its API at ${stack.pageUrl}calls

@@ -15,7 +15,11 @@ async function init(): Promise<WebhookApp> {
     import('../shared/scorer.js'),
   ]);
   const config = await loadFunctionConfig(process.env);
-  return createWebhookRuntime(config, { log: logger, metrics, scorer: await scorerFor(config) });
+  return createWebhookRuntime(config, {
+    log: logger,
+    metrics,
+    scorer: await scorerFor(config, { log: logger, onFallback: (reason) => metrics.scorerFellBack(reason) }),
+  });
 }
 
 /** Every answer is counted by its class (2xx, 400, 401, 413, 5xx), forged requests' too. */

@@ -45,7 +45,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       case 'analyzer-digit':
         return { digits: await deps.digits.addAnalyzerDigit(lookup.callControlId, lookup.digit) };
       case 'score':
-        return { score: deps.scorer ? deps.scorer.score(lookup.text) : 0 };
+        return { score: deps.scorer ? await deps.scorer.score(lookup.text) : 0 };
       case 'caller':
         return { analyzerCaller: await deps.callers.isAnalyzerCaller(lookup.callerKey) };
     }

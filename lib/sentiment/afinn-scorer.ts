@@ -1,5 +1,5 @@
 import english from 'sentiment/languages/en/index.js';
-import type { SentimentScorer } from './scorer.js';
+import type { LocalSentimentScorer } from './scorer.js';
 
 /**
  * Words AFINN-165 lacks or misreads in a support call, on AFINN's -5..5 scale. Kept to what
@@ -87,7 +87,7 @@ function tokenize(text: string): string[] {
  * negators added. Each word found scores its AFINN value, negated after a negator; the sum goes
  * through {@link afinnSumToPolarity}.
  */
-export function createAfinnScorer(): SentimentScorer {
+export function createAfinnScorer(): LocalSentimentScorer {
   const labels = new Map<string, number>(Object.entries({ ...english.labels, ...contactCenterWords }));
   const negatorSet = new Set(negators);
   const holdSet = new Set(holdAsWaiting);

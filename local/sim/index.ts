@@ -1,6 +1,7 @@
-/** The Telnyx and Symbl simulators, for tests, the demo and the benchmarks. */
+/** The Telnyx, Symbl and Comprehend simulators, for tests, the demo and the benchmarks. */
 export * from './telnyx-simulator.js';
 export * from './symbl-simulator.js';
+export * from './comprehend-simulator.js';
 export { createTelnyxModel, seededIds, type TelnyxModel, type TelnyxModelOptions } from './telnyx-model.js';
 export { generateWebhookKeyPair, signedHeaders } from './webhook-signer.js';
 
