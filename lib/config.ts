@@ -194,11 +194,20 @@ export interface CallsConfig {
   readonly shadowPolicy?: PolicySettings;
 }
 
+/** The live policy and the shadow one, from the environment alone (for the call record API and for replay). */
+export function loadPolicies(env: Readonly<Record<string, string | undefined>>): { policy: PolicySettings; shadowPolicy?: PolicySettings } {
+  const { values: s, problems } = readSettings('functions', env);
+  const shadow = shadowPolicy(s);
+  const relevant = [...problems.filter((p) => /^(SENTIMENT_|SHADOW_POLICY)/.test(p)), ...(shadow && 'problems' in shadow ? shadow.problems : [])];
+  if (s.SENTIMENT_WINDOW_THRESHOLD < s.SENTIMENT_THRESHOLD) relevant.push('SENTIMENT_WINDOW_THRESHOLD must not be below SENTIMENT_THRESHOLD (the window rule would never fire first)');
+  if (relevant.length > 0) throw new ConfigError(relevant);
+  return { policy: livePolicy(s), ...(shadow && 'policy' in shadow ? { shadowPolicy: shadow.policy } : {}) };
+}
+
 /** Parses the call record API's settings, through the same table and with the same problems as `loadConfig`. */
 export function loadCallsConfig(env: Readonly<Record<string, string | undefined>>): CallsConfig {
   const { values: s, problems } = readSettings('functions', env);
-  const shadow = shadowPolicy(s);
-  const relevant = [...problems.filter((p) => /^(TABLE_NAME|SENTIMENT_|SHADOW_POLICY)/.test(p)), ...(shadow && 'problems' in shadow ? shadow.problems : [])];
-  if (relevant.length > 0) throw new ConfigError(relevant);
-  return { tableName: s.TABLE_NAME, policy: livePolicy(s), ...(shadow && 'policy' in shadow ? { shadowPolicy: shadow.policy } : {}) };
+  const tableProblems = problems.filter((p) => p.startsWith('TABLE_NAME'));
+  if (tableProblems.length > 0) throw new ConfigError(tableProblems);
+  return { tableName: s.TABLE_NAME, ...loadPolicies(env) };
 }

@@ -45,6 +45,7 @@ console.log('\nMetrics the functions published (embedded metric format; in AWS, 
 for (const line of summarizeMetrics(world.stack.metricLines)) console.log(`  ${line}`);
 if (keep) {
   console.log(`Still serving the live view at ${world.stack.pageUrl}: Ctrl+C stops it.`);
+  console.log(`Replay these calls under another policy: npm run replay -- --policy docs/candidate-policy.json --endpoint ${world.stack.dynamoEndpoint}`);
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
 }
 await world.stop();

@@ -36,17 +36,30 @@ export interface Expectation {
  */
 export type OperatorScript = 'answer' | 'none-answer' | 'voicemail-then-person' | 'first-refused' | 'leaves-once';
 
+/**
+ * What a customer waits for before they act, as a person on the phone does: the menu starting,
+ * an operator with them on the call, or a prompt heard. A customer reacts to the call, not to a
+ * stopwatch, so a slow machine makes a call longer, never a different story.
+ */
+export type Cue = 'menu' | 'operator' | { readonly heard: string };
+
+/** An act `afterMs` after its cue (the menu starting, when none is given). */
+export interface Timed {
+  readonly afterMs: number;
+  readonly cue?: Cue;
+}
+
 export interface Scenario {
   readonly name: string;
   readonly description: string;
   readonly lines: readonly Line[];
   /** Keys pressed after the menu starts; a second press comes later (a new round). */
-  readonly press?: { readonly afterMs: number; readonly digits: string };
-  readonly pressAgain?: { readonly afterMs: number; readonly digits: string };
+  readonly press?: Timed & { readonly digits: string };
+  readonly pressAgain?: Timed & { readonly digits: string };
   /** Telnyx answers 503 to these commands for a while, starting this long after the menu. */
   readonly outage?: { readonly afterMs: number; readonly forMs: number; readonly kinds: readonly string[] };
-  /** The customer hangs up this long after the menu starts. */
-  readonly hangUpAfterMs: number;
+  /** When the customer hangs up. */
+  readonly hangUp: Timed;
   readonly operators?: OperatorScript;
   readonly expect: Expectation;
 }
@@ -60,7 +73,7 @@ export const scenarios: readonly Scenario[] = [
       { afterMs: 1500, text: 'I was already on hold for an hour yesterday', score: -0.35 },
       { afterMs: 2700, text: 'this is absolutely terrible, I am furious and disgusted', score: -0.9 },
     ],
-    hangUpAfterMs: 14000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['utterance', 'window', 'streak'], operatorConnected: true, dials: 1, outcomes: ['answered'] },
   },
   {
@@ -68,14 +81,14 @@ export const scenarios: readonly Scenario[] = [
     description: 'a customer who presses 1',
     lines: [],
     press: { afterMs: 800, digits: '1' },
-    hangUpAfterMs: 9000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['dtmf'], operatorConnected: true, dials: 1, outcomes: ['answered'] },
   },
   {
     name: 'asks-for-agent',
     description: 'a customer who asks for an agent',
     lines: [{ afterMs: 300, text: 'hello, can I speak to a representative please', score: 0.1 }],
-    hangUpAfterMs: 12000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['request'], operatorConnected: true, dials: 1, outcomes: ['answered'] },
   },
   {
@@ -85,7 +98,7 @@ export const scenarios: readonly Scenario[] = [
       { afterMs: 300, text: 'hi I just wanted to check the status of my order', score: 0.1 },
       { afterMs: 1500, text: 'great, thank you so much for your help', score: 0.8 },
     ],
-    hangUpAfterMs: 4000,
+    hangUp: { afterMs: 4000 },
     expect: { escalated: false, dials: 0 },
   },
   {
@@ -94,7 +107,7 @@ export const scenarios: readonly Scenario[] = [
     lines: [],
     press: { afterMs: 500, digits: '1' },
     operators: 'none-answer',
-    hangUpAfterMs: 15000,
+    hangUp: { cue: { heard: prompts.noOperator }, afterMs: 2000 },
     expect: { escalated: true, rules: ['dtmf'], operatorConnected: false, dials: 2, outcomes: ['no-answer', 'no-answer'], heard: [prompts.noOperator] },
   },
   {
@@ -103,7 +116,7 @@ export const scenarios: readonly Scenario[] = [
     lines: [],
     press: { afterMs: 500, digits: '1' },
     operators: 'voicemail-then-person',
-    hangUpAfterMs: 12000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['dtmf'], operatorConnected: true, dials: 2, outcomes: ['voicemail', 'answered'], heard: [prompts.stillTrying] },
   },
   {
@@ -112,7 +125,7 @@ export const scenarios: readonly Scenario[] = [
     lines: [],
     press: { afterMs: 500, digits: '1' },
     operators: 'first-refused',
-    hangUpAfterMs: 9000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['dtmf'], operatorConnected: true, dials: 1, outcomes: ['refused', 'answered'] },
   },
   {
@@ -120,9 +133,10 @@ export const scenarios: readonly Scenario[] = [
     description: 'the operator leaves; the customer presses 1 again and gets another',
     lines: [],
     press: { afterMs: 500, digits: '1' },
-    pressAgain: { afterMs: 11000, digits: '1' },
+    // Told the operator left, the customer waits for the menu to begin and presses 1 again.
+    pressAgain: { cue: { heard: prompts.operatorLeft }, afterMs: 1500, digits: '1' },
     operators: 'leaves-once',
-    hangUpAfterMs: 19000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['dtmf'], operatorConnected: true, dials: 2, outcomes: ['answered'], rounds: 2, heard: [prompts.operatorLeft] },
   },
   {
@@ -131,7 +145,7 @@ export const scenarios: readonly Scenario[] = [
     lines: [],
     press: { afterMs: 500, digits: '1' },
     outage: { afterMs: 450, forMs: 3000, kinds: ['dial', 'speak', 'gather_stop'] },
-    hangUpAfterMs: 14000,
+    hangUp: { cue: 'operator', afterMs: 3000 },
     expect: { escalated: true, rules: ['dtmf'], operatorConnected: true, dials: 1, outcomes: ['answered'], heard: [prompts.connecting] },
   },
 ];
@@ -200,26 +214,46 @@ export function playScenario(telnyx: TelnyxSimulator, scenario: Scenario, from: 
   return { run, finished: act(telnyx, run, timeScale) };
 }
 
+/** Real ms a customer waits for a cue before acting anyway (the judge then says what never came). */
+const cueWaitMs = 60_000;
+
+/** Whether an operator dialed for this call is in the customer's conference now. */
+function operatorWithCustomer(telnyx: TelnyxSimulator, run: CallRun): boolean {
+  const conferenceId = run.customer.conferenceId;
+  const participants = conferenceId === undefined ? undefined : telnyx.conferences.get(conferenceId)?.participants;
+  return participants !== undefined && dialsFor(telnyx, run).some((dial) => participants.has(dial.callControlId));
+}
+
 async function act(telnyx: TelnyxSimulator, run: CallRun, timeScale: number): Promise<CallRun> {
   const { scenario, customer } = run;
+  const over = () => customer.state === 'hangup';
+  /** Waits for a cue (or the customer's call to end); false when it never came. */
+  const cued = async (cue: Cue): Promise<boolean> => {
+    const met = cue === 'menu' ? () => true : cue === 'operator' ? () => operatorWithCustomer(telnyx, run) : () => customer.heard.includes(cue.heard);
+    try {
+      await telnyx.waitFor(() => met() || over(), cueWaitMs);
+    } catch {
+      return false;
+    }
+    return met();
+  };
   try {
-    await telnyx.waitFor(() => customer.heard.includes(prompts.menu) || customer.state === 'hangup', 30_000);
+    await telnyx.waitFor(() => customer.heard.includes(prompts.menu) || over(), 30_000);
     run.menuAtMs = Date.now();
-    const press = (p: { afterMs: number; digits: string }) => ({ at: p.afterMs, act: () => customer.press(p.digits) });
-    const actions: { at: number; act: () => void | Promise<void> }[] = [
+    const press = (p: Timed & { digits: string }) => ({ ...p, act: () => customer.press(p.digits) });
+    const actions: (Timed & { act: () => void | Promise<void> })[] = [
       ...scenario.lines.map((line) => ({
-        at: line.afterMs,
+        afterMs: line.afterMs,
         act: () => {
           customer.say(line.text, { final: true, score: line.score });
           run.said.push({ atMs: Date.now(), text: line.text });
         },
       })),
       ...(scenario.press ? [press(scenario.press)] : []),
-      ...(scenario.pressAgain ? [press(scenario.pressAgain)] : []),
       ...(scenario.outage
         ? [
             {
-              at: scenario.outage.afterMs,
+              afterMs: scenario.outage.afterMs,
               act: () => {
                 run.outageAtMs = Date.now();
                 // This call's commands only: its own leg's, and the dials for it.
@@ -230,14 +264,24 @@ async function act(telnyx: TelnyxSimulator, run: CallRun, timeScale: number): Pr
             },
           ]
         : []),
-      { at: scenario.hangUpAfterMs, act: () => customer.hangup() },
-    ].sort((a, b) => a.at - b.at);
+    ];
+    // What the customer does from the menu on, in time order; then what waits on a cue, in turn.
+    const fromMenu = [...actions, ...(scenario.pressAgain && !scenario.pressAgain.cue ? [press(scenario.pressAgain)] : [])].sort((a, b) => a.afterMs - b.afterMs);
     let elapsed = 0;
-    for (const action of actions) {
-      const wait = (action.at - elapsed) * timeScale;
+    for (const action of fromMenu) {
+      const wait = (action.afterMs - elapsed) * timeScale;
       if (wait > 0) await sleep(wait);
-      elapsed = action.at;
-      if (customer.state === 'hangup') break;
+      elapsed = action.afterMs;
+      if (over()) break;
+      await action.act();
+    }
+    const later = [...(scenario.pressAgain?.cue ? [press(scenario.pressAgain)] : []), { ...scenario.hangUp, act: () => customer.hangup() }];
+    for (const action of later) {
+      if (over()) break;
+      if (action.cue && action.cue !== 'menu') await cued(action.cue);
+      else await sleep(Math.max(0, action.afterMs - elapsed) * timeScale);
+      if (action.cue && action.cue !== 'menu') await sleep(action.afterMs * timeScale);
+      if (over()) break;
       await action.act();
     }
   } catch (error) {

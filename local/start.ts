@@ -42,7 +42,7 @@ const source =
 console.log(`sentiment-ivr is running.
   webhook:        POST ${stack.webhookUrl}
   live view:      ${stack.pageUrl} (this machine: no sign-in), its API at ${stack.pageUrl}calls
-  DynamoDB Local: ${stack.dynamoEndpoint} (table ${stack.tableName})
+  DynamoDB Local: ${stack.dynamoEndpoint} (table ${stack.tableName}; replay: npm run replay -- --policy FILE --endpoint ${stack.dynamoEndpoint})
   poll queue:     ${stack.queueUrl}
   Telnyx API:     ${env.TELNYX_BASE_URL ?? 'https://api.telnyx.com/v2'}
   sentiment:      ${source}

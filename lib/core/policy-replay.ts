@@ -4,7 +4,7 @@
  * went; a keypress for an operator escalates under any policy.
  */
 import { byTime } from './escalation-policy.js';
-import type { EscalationRule, PolicySettings, PolicyVerdict, Utterance, VerdictChange, Verdicts } from './model.js';
+import type { EscalationRule, PolicySettings, PolicyVerdict, Session, TimelineEntry, Utterance, VerdictChange, Verdicts } from './model.js';
 import { callVerdict, type EscalationMoment, verdictChange } from './verdicts.js';
 
 /** One stored call, as replay reads it. */
@@ -108,4 +108,12 @@ export function replayCalls(calls: readonly ReplayCall[], live: PolicySettings, 
     notReproduced,
     lows: calls.map((call) => lowsOf(call, candidate.windowSize)),
   };
+}
+
+/** A stored call as replay reads it: its speech from the timeline (every utterance, in order), else what the session kept. */
+export function replayCallOf(session: Session, timeline: readonly TimelineEntry[]): ReplayCall {
+  const said = timeline.filter((e) => e.kind === 'utterance' && e.score !== undefined);
+  const utterances: Utterance[] =
+    said.length > 0 ? said.map((e) => ({ id: `t${String(e.index).padStart(4, '0')}`, text: e.text, score: e.score!, atMs: e.atMs })) : [...session.utterances];
+  return { sessionId: session.id, startedAtMs: session.createdAtMs, utterances, verdicts: session.verdicts ?? {}, escalated: session.escalation !== undefined };
 }

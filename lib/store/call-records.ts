@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Session, TimelineEntry, TimelineKind } from '../core/model.js';
 import { maxTimelineEntries } from '../core/call-flow.js';
-import { statusIndex, timelineKey } from './session-store.js';
+import { sortableMs, statusIndex, timelineKey } from './session-store.js';
 
 /** Where a page of the status index ended: its last key (DynamoDB's LastEvaluatedKey for the index). */
 export interface IndexPosition {
@@ -12,10 +12,26 @@ export interface IndexPosition {
 
 /** The read side of call sessions, for the supervisors' call record API. Nothing here scans. */
 export interface CallRecords {
-  /** Calls of one status, newest first, from the status index, each read whole. */
-  listCalls(status: 'live' | 'ended', limit: number, after: IndexPosition | undefined): Promise<{ sessions: Session[]; next: IndexPosition | undefined }>;
+  /**
+   * Calls of one status, newest first, from the status index, each read whole; `range` keeps
+   * those inside it (ended calls by when they ended, live ones by when they started).
+   */
+  listCalls(
+    status: 'live' | 'ended',
+    limit: number,
+    after: IndexPosition | undefined,
+    range?: TimeRange,
+  ): Promise<{ sessions: Session[]; next: IndexPosition | undefined }>;
   /** One call and its timeline, or undefined when there is no such call. */
   getCall(sessionId: string): Promise<{ session: Session; timeline: TimelineEntry[] } | undefined>;
+  /** A call's timeline, in order. */
+  timelineOf(session: Session): Promise<TimelineEntry[]>;
+}
+
+/** Milliseconds since the epoch, both ends included; either may be open. */
+export interface TimeRange {
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
 }
 
 export interface CallRecordsOptions {
@@ -52,15 +68,26 @@ export async function createCallRecords(options: CallRecordsOptions): Promise<Ca
     ...(typeof item.score === 'number' ? { score: item.score } : {}),
   });
 
+  async function timelineOf(session: Session): Promise<TimelineEntry[]> {
+    const count = Math.min(session.timelineCount ?? 0, maxTimelineEntries);
+    const keys = Array.from({ length: count }, (_, index) => timelineKey(session.id, index));
+    return (await getMany(keys)).map(entryOf);
+  }
+
   return {
-    async listCalls(status, limit, after) {
+    async listCalls(status, limit, after, range) {
+      // Sort keys are `<15-digit ms>#<session id>`: '#' sorts below every digit, '~' above.
+      const bounded = range?.sinceMs !== undefined || range?.untilMs !== undefined;
       const out = await client.send(
         new QueryCommand({
           TableName: tableName,
           IndexName: statusIndex.name,
-          KeyConditionExpression: '#pk = :status',
-          ExpressionAttributeNames: { '#pk': statusIndex.partitionKey },
-          ExpressionAttributeValues: { ':status': status },
+          KeyConditionExpression: bounded ? '#pk = :status AND #sk BETWEEN :from AND :to' : '#pk = :status',
+          ExpressionAttributeNames: { '#pk': statusIndex.partitionKey, ...(bounded ? { '#sk': statusIndex.sortKey } : {}) },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ...(bounded ? { ':from': `${sortableMs(range?.sinceMs ?? 0)}#`, ':to': `${sortableMs(range?.untilMs ?? 999_999_999_999_999)}#~` } : {}),
+          },
           ScanIndexForward: false,
           Limit: limit,
           ...(after ? { ExclusiveStartKey: { ...after } } : {}),
@@ -77,9 +104,9 @@ export async function createCallRecords(options: CallRecordsOptions): Promise<Ca
       const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: `S#${sessionId}` }, ConsistentRead: true }));
       if (!out.Item) return undefined;
       const session = out.Item.session as Session;
-      const count = Math.min(session.timelineCount ?? 0, maxTimelineEntries);
-      const keys = Array.from({ length: count }, (_, index) => timelineKey(sessionId, index));
-      return { session, timeline: (await getMany(keys)).map(entryOf) };
+      return { session, timeline: await timelineOf(session) };
     },
+
+    timelineOf,
   };
 }

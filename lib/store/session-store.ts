@@ -264,7 +264,8 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
 export const statusIndex = { name: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' } as const;
 
 /** Milliseconds as a fixed-width key part, so keys sort as times do. */
-const sortableMs = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
+/** Milliseconds as the status index's sort keys begin: fixed width, so they sort as numbers. */
+export const sortableMs = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
 
 /** A session's place in the status index. */
 export function statusIndexKeys(session: Session): { gsi1pk: 'live' | 'ended'; gsi1sk: string } {
