@@ -179,20 +179,41 @@ function createRows(tbody) {
 /** @param {CallSummary} call */
 const who = (call) => `call from ${call.callerMasked}`;
 
+/** @param {number} n @param {string} one @param {string} many */
+const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
 /**
  * What is worth saying aloud about one poll's changes: arrivals, escalations, an operator
- * joining, ends. Never the ticking or the menu's steps.
+ * joining, ends; never the ticking or the menu's steps. More than three at once are counted.
  * @param {ReturnType<ReturnType<typeof createRows>['show']>} diff
- * @returns {string[]}
+ * @returns {string | undefined}
  */
-function newsOf(diff) {
-  const news = diff.added.map((call) => `New ${who(call)}.`);
+export function newsOf(diff) {
+  /** @type {CallSummary[]} */
+  const escalated = [];
+  /** @type {CallSummary[]} */
+  const joined = [];
   for (const { before, after } of diff.changed) {
-    if (!before.escalation && after.escalation) news.push(`${who(after)} escalated: ${after.escalation.rule}.`);
-    if (before.escalation?.status !== 'connected' && after.escalation?.status === 'connected') news.push(`Operator joined the ${who(after)}.`);
+    if (!before.escalation && after.escalation) escalated.push(after);
+    if (before.escalation?.status !== 'connected' && after.escalation?.status === 'connected') joined.push(after);
   }
-  for (const call of diff.removed) news.push(`The ${who(call)} ended.`);
-  return news.map((text) => text.charAt(0).toUpperCase() + text.slice(1));
+  const total = diff.added.length + escalated.length + joined.length + diff.removed.length;
+  if (total === 0) return undefined;
+  if (total > 3) {
+    const parts = [
+      diff.added.length ? count(diff.added.length, 'new call', 'new calls') : '',
+      escalated.length ? `${count(escalated.length, 'call', 'calls')} escalated` : '',
+      joined.length ? `${count(joined.length, 'operator', 'operators')} joined` : '',
+      diff.removed.length ? `${count(diff.removed.length, 'call', 'calls')} ended` : '',
+    ];
+    return `Live calls: ${parts.filter(Boolean).join(', ')}.`;
+  }
+  return [
+    ...diff.added.map((call) => `New ${who(call)}.`),
+    ...escalated.map((call) => `Call from ${call.callerMasked} escalated: ${call.escalation?.rule}.`),
+    ...joined.map((call) => `Operator joined the ${who(call)}.`),
+    ...diff.removed.map((call) => `The ${who(call)} ended.`),
+  ].join(' ');
 }
 
 /**
@@ -266,10 +287,8 @@ export function createListView(app) {
       // The focused call left the live table: follow it to the ended one, else stay in the list.
       (ended.link(focusedId) ?? $('live-title')).focus();
     }
-    if (loaded) {
-      const news = newsOf(liveDiff);
-      if (news.length > 0) app.announce(news.length > 3 ? `${news.length} changes to the live calls.` : news.join(' '));
-    }
+    const news = loaded ? newsOf(liveDiff) : undefined;
+    if (news) app.announce(news);
     loaded = true;
   }
 
