@@ -121,7 +121,7 @@ export function createCallView(app) {
       if (call.utterances.length === 0) return replace(list, h('li', { class: 'none' }, 'Nothing scored yet.'));
       replace(list, ...call.utterances.map((u) => h('li', {}, offset(u.atMs, startMs), h('q', { class: 'said' }, u.text), scoreBadge(u.score, call.thresholds))));
     });
-    part('escalation', [call.escalation ?? null, call.shadow ?? null], () => renderEscalation(call, startMs));
+    part('escalation', [call.escalation ?? null, call.shadow ?? null, call.status], () => renderEscalation(call, startMs));
     part('attempts', call.escalation ? [call.escalation.attempts, call.escalation.round] : null, () => renderAttempts(call.escalation));
     part('timeline', call.timeline, () => {
       const list = $('call-timeline');
@@ -139,17 +139,18 @@ export function createCallView(app) {
           'p',
           { class: 'shadow', 'data-shadow': call.shadow.rule },
           h('strong', {}, 'Shadow policy (not acted on): '),
+          'would have escalated (',
           h('span', { class: 'rule' }, call.shadow.rule),
-          ' at ',
+          ') at ',
           offset(call.shadow.atMs, startMs),
-          call.shadow.text ? h('q', {}, call.shadow.text) : '',
+          ...(call.shadow.text ? [', on ', h('q', { class: 'said' }, call.shadow.text)] : []),
         )
       : '';
     if (!escalation) return replace(box, h('p', { class: 'none' }, 'Not escalated.'), shadow);
     const reason = escalation.reason;
     replace(
       box,
-      h('p', { class: 'escalation' }, ...escalationCell({ rule: reason.rule, status: escalation.status, detail: reason.detail })),
+      h('p', { class: 'escalation' }, ...escalationCell({ rule: reason.rule, status: escalation.status, detail: reason.detail }, call.status)),
       h(
         'dl',
         { class: 'facts compact' },

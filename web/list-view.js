@@ -60,14 +60,19 @@ function durationMs(call, nowMs) {
 }
 
 /**
- * An escalation as the list shows it: status badge, rule, detail.
+ * An escalation as the list shows it: status badge, rule, detail. A call that ended while
+ * operators were still being dialed says so.
  * @param {EscalationSummary | undefined} escalation
+ * @param {'live' | 'ended'} callStatus
  * @returns {(Node | string)[]}
  */
-export function escalationCell(escalation) {
+export function escalationCell(escalation, callStatus) {
   if (!escalation) return [h('span', { class: 'none' }, 'not escalated')];
+  const cutShort = callStatus === 'ended' && (escalation.status === 'dialing' || escalation.status === 'waiting-for-conference');
   return [
-    h('span', { class: `badge ${escalationTone(escalation.status)}` }, escalationStatus[escalation.status] ?? escalation.status),
+    cutShort
+      ? h('span', { class: 'badge bad' }, 'ended before an operator joined')
+      : h('span', { class: `badge ${escalationTone(escalation.status)}` }, escalationStatus[escalation.status] ?? escalation.status),
     ' ',
     h('strong', { class: 'rule', title: ruleMeaning[escalation.rule] }, escalation.rule),
     h('span', { class: 'visually-hidden' }, ':'),
@@ -112,9 +117,9 @@ function createRows(tbody) {
         ? replace(row.spark, h('span', { class: 'none' }, 'no speech yet'))
         : replace(row.spark, sparkline(call.scores), h('span', { class: 'score' }, call.lastScore === undefined ? '' : formatScore(call.lastScore))),
     );
-    part('escalation', call.escalation ?? null, () => {
+    part('escalation', [call.escalation ?? null, call.status], () => {
       row.tr.dataset.escalation = call.escalation?.status ?? '';
-      replace(row.escalation, ...escalationCell(call.escalation));
+      replace(row.escalation, ...escalationCell(call.escalation, call.status));
     });
     tick(row, nowMs);
   }

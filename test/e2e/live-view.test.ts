@@ -325,6 +325,34 @@ describe('the supervisors’ live view in a browser', () => {
     }
   });
 
+  it('shows a shadow policy’s verdict when the API gives one, as not acted on', async () => {
+    const startedAtMs = Date.parse('2026-01-01T10:00:00.000Z');
+    const detail = {
+      sessionId: '1234567890',
+      status: 'ended',
+      startedAt: new Date(startedAtMs).toISOString(),
+      endedAt: new Date(startedAtMs + 30_000).toISOString(),
+      callerMasked: '+1********42',
+      lastScore: -0.5,
+      state: 'ended',
+      utterances: [{ text: 'this is getting annoying', score: -0.5, atMs: startedAtMs + 12_000 }],
+      timeline: [{ atMs: startedAtMs, kind: 'call', text: 'Call from +1********42' }],
+      thresholds: { utterance: -0.7, window: -0.45, negative: -0.3 },
+      shadow: { rule: 'streak', atMs: startedAtMs + 12_000, text: 'this is getting annoying' },
+    };
+    const other = await browser.newPage();
+    try {
+      await other.route('**/calls/1234567890', (route) => route.fulfill({ json: detail }));
+      await other.goto(`${world.stack.pageUrl}#/calls/1234567890`);
+      const shadow = other.locator('#call-escalation [data-shadow]');
+      await shadow.waitFor();
+      expect(await shadow.textContent()).toBe('Shadow policy (not acted on): would have escalated (streak) at +0:12, on this is getting annoying');
+      expect(await other.locator('#call-escalation').textContent()).toContain('Not escalated.');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('stays light: the whole page is under 80 KB', async () => {
     const web = fileURLToPath(new URL('../../web/', import.meta.url));
     const files = await readdir(web);
