@@ -92,6 +92,7 @@ export interface LatencyOptions {
   /** A page to use (it is sent to the list); without one, chromium is launched (and closed). */
   readonly page?: Page;
   readonly scenarios?: readonly Scenario[];
+  /** The simulators' time scale; 1 (calls at their real pace) by default. */
   readonly timeScale?: number;
   readonly play?: PlayOptions;
 }
@@ -110,7 +111,7 @@ export function quantile(values: readonly number[], q: number): number {
  * the simulator sending the webhook to the list's DOM showing the change.
  */
 export async function measureLiveViewLatency(options: LatencyOptions = {}): Promise<LatencyMeasurement> {
-  const timeScale = options.timeScale ?? 0.5;
+  const timeScale = options.timeScale ?? 1;
   const world = options.world ?? (await startSimulatedStack({ source: 'telnyx', timeScale }));
   const browser = options.page ? undefined : await launchBrowser();
   try {
