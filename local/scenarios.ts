@@ -32,7 +32,7 @@ export interface Expectation {
  * How the operator numbers behave for a call. `answer`: a person who picks up and presses 1 after
  * the briefing; `none-answer`: nobody picks up; `voicemail-then-person`: a voicemail answers the
  * first number, a person the second; `first-refused`: Telnyx refuses the first dial; `leaves-once`:
- * the first operator to connect hangs up a while later, the next one stays.
+ * the first operator to connect hangs up a while after joining the customer, the next one stays.
  */
 export type OperatorScript = 'answer' | 'none-answer' | 'voicemail-then-person' | 'first-refused' | 'leaves-once';
 
@@ -184,7 +184,7 @@ function operatorFor(script: OperatorScript, attempt: number, round: number): Di
     case 'first-refused':
       return attempt === 0 ? { refused: 403 } : operatorWhoTakesTheCall;
     case 'leaves-once':
-      return round === 0 ? { ...operatorWhoTakesTheCall, hangupAfterMs: 5000 } : operatorWhoTakesTheCall;
+      return round === 0 ? { ...operatorWhoTakesTheCall, hangupAfterJoinMs: 2000 } : operatorWhoTakesTheCall;
   }
 }
 

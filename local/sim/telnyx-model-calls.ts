@@ -478,6 +478,10 @@ export function createCalls(options: CallsOptions) {
     conference.history.push({ callControlId: leg.callControlId, joinedAt: participant.joinedAt, leftAt: undefined });
     leg.conferenceId = conference.id;
     emit('conference.participant.joined', participantPayload(conference, leg));
+    const leaveAfterMs = leg.farEnd.hangupAfterJoinMs;
+    if (leaveAfterMs !== undefined && conference.history.filter((h) => h.callControlId === leg.callControlId).length === 1) {
+      farEndTimer(leg, 'far-end-hangup', leaveAfterMs, () => farEndHangsUp(leg));
+    }
   }
 
   function removeParticipant(conference: SimConference, leg: Leg): boolean {

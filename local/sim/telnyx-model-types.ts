@@ -93,6 +93,8 @@ export interface FarEndScript {
   readonly pressAfterPrompt?: { readonly digits: string; readonly afterMs?: number; readonly whenPromptIncludes?: string };
   /** Hangs up this long after answering (an operator who leaves). */
   readonly hangupAfterMs?: number;
+  /** Hangs up this long after first joining a conference (an operator who leaves once they have talked to the customer). */
+  readonly hangupAfterJoinMs?: number;
 }
 
 /** How the far end of a dialed number behaves; the default answers after 200 ms. */

@@ -23,10 +23,12 @@ const markupScenario: Scenario = {
   name: 'markup',
   description: 'a caller whose words look like HTML',
   lines: [{ afterMs: 300, text: markup, score: 0 }],
-  hangUpAfterMs: 5000,
+  hangUp: { afterMs: 5000 },
   expect: { escalated: false, dials: 0 },
 };
 const played = [...scenarios, markupScenario];
+/** A looser candidate judged beside the live policy: on the angry call it would have escalated a sentence earlier. */
+const shadowPolicy = JSON.stringify({ SENTIMENT_THRESHOLD: -0.3, SENTIMENT_WINDOW_THRESHOLD: -0.3 });
 
 interface CallDetail {
   readonly utterances: readonly { text: string; score: number }[];
@@ -81,7 +83,7 @@ async function goTo(hash: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  [world, browser] = await Promise.all([startSimulatedStack({ source: 'telnyx', timeScale }), launchBrowser()]);
+  [world, browser] = await Promise.all([startSimulatedStack({ source: 'telnyx', timeScale, env: { SHADOW_POLICY: shadowPolicy } }), launchBrowser()]);
   page = await browser.newPage();
   page.on('load', () => (loads += 1));
   await page.goto(world.stack.pageUrl);
@@ -325,29 +327,19 @@ describe('the supervisors’ live view in a browser', () => {
     }
   });
 
-  it('shows a shadow policy’s verdict when the API gives one, as not acted on', async () => {
-    const startedAtMs = Date.parse('2026-01-01T10:00:00.000Z');
-    const detail = {
-      sessionId: '1234567890',
-      status: 'ended',
-      startedAt: new Date(startedAtMs).toISOString(),
-      endedAt: new Date(startedAtMs + 30_000).toISOString(),
-      callerMasked: '+1********42',
-      lastScore: -0.5,
-      state: 'ended',
-      utterances: [{ text: 'this is getting annoying', score: -0.5, atMs: startedAtMs + 12_000 }],
-      timeline: [{ atMs: startedAtMs, kind: 'call', text: 'Call from +1********42' }],
-      thresholds: { utterance: -0.7, window: -0.45, negative: -0.3 },
-      shadow: { rule: 'streak', atMs: startedAtMs + 12_000, text: 'this is getting annoying' },
-    };
+  it('shows the shadow policy’s verdict, as not acted on, beside what the live policy did', async () => {
+    const sessionId = await sessionIdOf('angry');
+    const angry = runs.find((r) => r.scenario.name === 'angry')!;
+    const earlier = angry.scenario.lines.find((line) => line.score > -0.7 && line.score <= -0.3)!.text;
+    const detail = await until('the angry call’s shadow verdict', async () => ((await detailOf(sessionId)) as CallDetail & { shadow?: { text: string } }).shadow);
+    expect(detail.text).toBe(earlier);
     const other = await browser.newPage();
     try {
-      await other.route('**/calls/1234567890', (route) => route.fulfill({ json: detail }));
-      await other.goto(`${world.stack.pageUrl}#/calls/1234567890`);
+      await other.goto(`${world.stack.pageUrl}#/calls/${sessionId}`);
       const shadow = other.locator('#call-escalation [data-shadow]');
       await shadow.waitFor();
-      expect(await shadow.textContent()).toBe('Shadow policy (not acted on): would have escalated (streak) at +0:12, on this is getting annoying');
-      expect(await other.locator('#call-escalation').textContent()).toContain('Not escalated.');
+      expect(await shadow.textContent()).toMatch(new RegExp(`^Shadow policy \\(not acted on\\): would have escalated \\(utterance\\) at \\+\\d+:\\d\\d, on ${earlier}$`));
+      expect(await other.locator('#call-escalation').textContent()).toMatch(/utterance|window|streak/);
     } finally {
       await other.close();
     }

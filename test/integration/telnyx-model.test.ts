@@ -272,6 +272,26 @@ describe('screening an operator on a leg of its own', () => {
   });
 });
 
+describe('an operator who leaves after talking', () => {
+  it('hangs up a chosen time after first joining the conference, however long screening took', () => {
+    const w = world();
+    const customer = w.answered();
+    const conferenceId = w.conferenceOf(customer);
+    w.model.setDialBehavior(operator, { answerAfterMs: 500, hangupAfterJoinMs: 4000 });
+    const id = w.dialedId(w.dial());
+    w.fire(id, 'ring');
+    expect(w.timer(id, 'far-end-hangup')).toBeUndefined();
+    w.advance(10_000);
+    w.action(id, 'speak', { payload: 'Escalated call.', voice });
+    expect(w.timer(id, 'far-end-hangup')).toBeUndefined();
+
+    w.conferenceAction(conferenceId, 'join', { call_control_id: id });
+    expect(w.model.conferences.get(conferenceId)?.participants.has(id)).toBe(true);
+    expect(w.fire(id, 'far-end-hangup').afterMs).toBe(4000);
+    expect(w.types(id).slice(-2)).toEqual(['call.hangup', 'conference.participant.left']);
+  });
+});
+
 describe('outages', () => {
   it('answers 503 to the chosen kinds inside the window only, before doing anything', () => {
     const w = world();
