@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Session, TimelineEntry, TimelineKind } from '../core/model.js';
 import { maxTimelineEntries } from '../core/call-flow.js';
+import { unpackRecord } from './record-codec.js';
 import { sortableMs, statusIndex, timelineKey } from './session-store.js';
 
 /** Where a page of the status index ended: its last key (DynamoDB's LastEvaluatedKey for the index). */
@@ -95,7 +96,7 @@ export async function createCallRecords(options: CallRecordsOptions): Promise<Ca
       );
       const items = await getMany((out.Items ?? []).map((item) => item.pk as string));
       // The index is eventually consistent: a call that just changed status may still be listed under the old one.
-      const sessions = items.map((item) => item.session as Session).filter((session) => (session.status === 'ended') === (status === 'ended'));
+      const sessions = items.map((item) => unpackRecord(item).session).filter((session) => (session.status === 'ended') === (status === 'ended'));
       const last = out.LastEvaluatedKey;
       return { sessions, next: last ? { pk: last.pk as string, gsi1pk: last.gsi1pk as string, gsi1sk: last.gsi1sk as string } : undefined };
     },
@@ -103,7 +104,7 @@ export async function createCallRecords(options: CallRecordsOptions): Promise<Ca
     async getCall(sessionId) {
       const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: `S#${sessionId}` }, ConsistentRead: true }));
       if (!out.Item) return undefined;
-      const session = out.Item.session as Session;
+      const { session } = unpackRecord(out.Item);
       return { session, timeline: await timelineOf(session) };
     },
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HeardDigit } from '../core/analyzer-code.js';
-import type { LegLink, Link, RecordedEffect, Role, Session, SessionRecord } from '../core/model.js';
+import type { LegLink, Link, Role, Session, SessionRecord } from '../core/model.js';
 import type { PollCursor } from '../core/poll-chain.js';
+import { bodyAttribute, packRecord, unpackRecord } from './record-codec.js';
 
 export type CreateOutcome = 'created' | 'exists';
 /** A lost conditional write comes back with what is stored now, so the caller need not read it again. */
@@ -101,9 +102,7 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
     status: record.session.status,
     ...statusIndexKeys(record.session),
     ttl: ttl(),
-    session: record.session,
-    seenEventIds: record.seenEventIds,
-    effects: record.effects,
+    [bodyAttribute]: packRecord(record),
   });
 
   const linkItem = (sessionId: string, link: Link) =>
@@ -138,8 +137,7 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
   async function read(sessionId: string): Promise<{ record: SessionRecord; writeId: unknown } | undefined> {
     const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: sessionKey(sessionId) }, ConsistentRead: true }));
     if (!out.Item) return undefined;
-    const item = out.Item as { session: Session; seenEventIds?: string[]; effects?: RecordedEffect[]; writeId?: unknown };
-    return { record: { session: item.session, seenEventIds: item.seenEventIds ?? [], effects: item.effects ?? [] }, writeId: item.writeId };
+    return { record: unpackRecord(out.Item), writeId: out.Item.writeId };
   }
 
   const store: SessionStore = {
