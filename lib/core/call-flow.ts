@@ -627,7 +627,8 @@ class Flow {
     const attempt = index === undefined ? undefined : s.escalation?.attempts[index];
     // After the end, operator legs going away is the cleanup we asked for.
     if (index === undefined || attempt === undefined || attempt.status === 'failed' || !this.live) return;
-    if (attempt.status === 'connected') return this.operatorLeft(index, cause, occurredAtMs, false);
+    // Asked into the conference (it took the call): gone now, it left the customer, whether or not its participant.joined came first.
+    if (attempt.status === 'connected' || attempt.status === 'joining') return this.operatorLeft(index, cause, occurredAtMs, false);
     const outcome = attempt.status === 'ringing' ? ringOutcome(cause) : 'declined';
     this.failAttempt(index, outcome, cause, false, occurredAtMs);
   }

@@ -603,6 +603,21 @@ describe('call flow: an operator who leaves', () => {
     expect(state.escalation).toMatchObject({ round: 1, status: 'dialing' });
   });
 
+  it('hanging up once asked into the conference, before its participant.joined came: it left the customer all the same', () => {
+    const accepted = run(inMenu(), [
+      gather('1'),
+      ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.dtmf', callControlId: OPERATOR, digit: '1' }),
+    ]).state;
+    expect(accepted.escalation?.attempts[0]?.status).toBe('joining');
+    const { perEvent, state } = run(accepted, [ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref }), joined(OPERATOR)]);
+    expect(kinds(perEvent[0]!)).toEqual(['speak', 'playMenu']);
+    expect(perEvent[0]![0]).toMatchObject({ text: prompts.operatorLeft });
+    expect(perEvent[1]).toEqual([]);
+    expect(state.escalation).toMatchObject({ status: 'left', attempts: [{ status: 'failed', outcome: 'left' }] });
+  });
+
   it('leaving the conference with the leg still up: the same, and the leg is released', () => {
     const { perEvent, state } = run(connected(), [ev({ type: 'participant.left', conferenceId: CONF, callControlId: OPERATOR })]);
     expect(kinds(perEvent[0]!)).toEqual(['hangup', 'speak', 'playMenu']);
