@@ -388,18 +388,21 @@ class Flow {
     this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id, callControlIds: [s.customer.callControlId], text });
   }
 
-  /** A keypress from before the last round ended is a late copy: it belongs to an earlier menu. */
+  /** A keypress from before the last round ended, or no later than the one that asked for it, is a late copy: it belongs to an earlier menu. */
   private beforeLastFailure(occurredAtMs: number | undefined): boolean {
-    const failedAtMs = this.state.escalation?.failedAtMs;
-    return occurredAtMs !== undefined && failedAtMs !== undefined && occurredAtMs < failedAtMs;
+    const { failedAtMs, askedAtMs } = this.state.escalation ?? {};
+    if (occurredAtMs === undefined) return false;
+    return (failedAtMs !== undefined && occurredAtMs < failedAtMs) || (askedAtMs !== undefined && occurredAtMs <= askedAtMs);
   }
 
   private onMenuEnded(digits: string, status: string, occurredAtMs: number | undefined): void {
     const s = this.state;
     if (s.menu.status !== 'playing' || !this.live || this.beforeLastFailure(occurredAtMs)) return;
     if (status === 'valid' && digits === '1') {
+      // After a round, only the key itself (its call.dtmf) asks again: the gather ending with a 1 may be the one the last round started from.
+      if (s.escalation !== undefined) return;
       this.set({ menu: { ...s.menu, status: 'paused' } });
-      return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, false);
+      return this.escalate({ rule: 'dtmf', detail: 'The customer pressed 1 for an operator.' }, false, occurredAtMs);
     }
     if (status === 'valid' && digits === '2') return this.playMenu(prompts.menu, 0);
     if (status === 'cancelled' || status === 'call_hangup') {
@@ -435,6 +438,7 @@ class Flow {
       attempts: [],
       status: 'waiting-for-conference',
       briefed: false,
+      ...(occurredAtMs !== undefined ? { askedAtMs: occurredAtMs } : {}),
     };
     this.set({ escalation, poll: { ...s.poll, active: false } });
     if (stopMenu && s.menu.status === 'playing' && s.promptPath !== 'conference') {
