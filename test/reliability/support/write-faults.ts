@@ -11,9 +11,11 @@
  *   retry fails its own condition.
  *
  * Each armed fault fires once, on the first write that matches its point. Besides armed points,
- * a schedule may `inject` a decision per session write (random faults from its seed).
+ * a schedule may run `within` a decision per session write (random faults from its seed): only
+ * the writes of its own async context meet it, so schedules can share the client side by side.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Session } from '../../../lib/core/model.js';
@@ -113,19 +115,32 @@ export function faultyDynamo(endpoint: string) {
   const armed: { point: WritePoint; fault: WriteFault; fired: boolean }[] = [];
   const fired: FiredFault[] = [];
   let competitors = 0;
-  let decide: WriteFaultDecision | undefined;
+  const decisions = new AsyncLocalStorage<WriteFaultDecision>();
 
+  /**
+   * The competitor writes as the product does, conditionally: when some other writer got there in
+   * between, that one was the competitor, and nothing it wrote is overwritten.
+   */
   async function compete(write: RawWrite): Promise<void> {
+    const ifStill = async (put: PutCommand): Promise<void> => {
+      try {
+        await plain.send(put);
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    };
     if (write.kind === 'create') {
       // A concurrent delivery of the same event got there first, with the same items.
       const writeId = `competitor-${++competitors}`;
-      for (const item of write.items) await plain.send(new PutCommand({ TableName: write.tableName, Item: item.pk === write.item.pk ? { ...item, writeId } : item }));
+      for (const item of write.items) {
+        await ifStill(new PutCommand({ TableName: write.tableName, Item: item.pk === write.item.pk ? { ...item, writeId } : item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      }
       return;
     }
     const stored = (await plain.send(new GetCommand({ TableName: write.tableName, Key: { pk: write.item.pk }, ConsistentRead: true }))).Item!;
     const session = stored.session as Session;
     const version = session.version + 1;
-    await plain.send(
+    await ifStill(
       new PutCommand({
         TableName: write.tableName,
         Item: {
@@ -135,6 +150,9 @@ export function faultyDynamo(endpoint: string) {
           session: { ...session, version, updatedAtMs: session.updatedAtMs + 1 },
           seenEventIds: [...(stored.seenEventIds as string[]), `competitor-${competitors}`],
         },
+        ConditionExpression: '#version = :read',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':read': stored.version },
       }),
     );
   }
@@ -142,6 +160,7 @@ export function faultyDynamo(endpoint: string) {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const write = sessionWriteOf(context.commandName, args.input as Record<string, unknown>);
+      const decide = decisions.getStore();
       if (!write || (armed.every((a) => a.fired) && decide === undefined)) return next(args);
       // Only armed points look at the session before the write (an injected decision does not: spare the read).
       const before =
@@ -180,9 +199,9 @@ export function faultyDynamo(endpoint: string) {
     arm(point: WritePoint, fault: WriteFault): void {
       armed.push({ point, fault, fired: false });
     },
-    /** Decides a fault for every session write from now on (none when `undefined`). */
-    inject(decision: WriteFaultDecision | undefined): void {
-      decide = decision;
+    /** Runs `run` with a fault decided for every session write it makes. */
+    within<T>(decision: WriteFaultDecision, run: () => Promise<T>): Promise<T> {
+      return decisions.run(decision, run);
     },
     /** Armed faults whose point never came up. */
     unfired(): string[] {
