@@ -27,8 +27,8 @@
  * - people (a customer pressing or hanging up, an operator answering, Symbl keying its code)
  *   act between steps: a human is slower than one handler run;
  * - queue messages of every kind (poll cycles, timers, command retries, looks at legs) behave
- *   like SQS: no earlier than their delay, at least once, any order, redelivered when the
- *   handler throws.
+ *   like SQS: no earlier than their delay, in any order, redelivered when the handler throws,
+ *   and at least once: now and then again after it was handled (within a minute).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -58,7 +58,10 @@ export interface ScheduleParams {
   readonly screening?: OperatorScreening;
   /** Deliveries and actions per step, run concurrently. */
   readonly maxBatch: number;
-  /** 'redeliver': chance that a slot re-delivers an acknowledged event, or doubles one; 'telnyx': that an answer is not seen in time. */
+  /**
+   * 'redeliver': chance that a slot re-delivers an acknowledged event, or doubles one; 'telnyx':
+   * that an answer is not seen in time. In both, a quarter of it: that a handled queue message comes again.
+   */
   readonly duplicateRate: number;
   /** Chance that a command's requests fail for now (5xx, 429, timeouts), once or enough to go through the queue. */
   readonly failRate: number;
@@ -93,7 +96,7 @@ export interface ScheduleContext {
   /** Where the world's logical clock starts (near the wall clock: DynamoDB Local expires items on it). */
   readonly startMs: number;
   readonly dynamo: DynamoDBClient;
-  /** The injector behind `dynamo`, when the schedule may fault its session writes. */
+  /** The injector behind `dynamo`, when the schedule may fault its session writes (schedules may share it side by side). */
   readonly writeFaults?: FaultyDynamo;
   readonly tableName: string;
   readonly privateKey: KeyObject;
@@ -148,7 +151,7 @@ interface Action {
   readonly run: () => void;
 }
 
-type Slot = { kind: 'event'; event: WorldEvent; duplicate: boolean } | { kind: 'message'; index: number };
+type Slot = { kind: 'event'; event: WorldEvent; duplicate: boolean } | { kind: 'message'; index: number; duplicate: boolean };
 
 const short = (id: string) => id.slice(0, 12);
 
@@ -243,18 +246,22 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
   // Session writes: faults decided per write from the schedule's seed; a crash only where a redelivery follows.
   const mayCrash = new AsyncLocalStorage<boolean>();
   const writeFaults = params.writeFaults;
-  context.writeFaults?.inject(
-    writeFaults
-      ? (): WriteFault | undefined => {
-          const roll = writeRng();
-          if (roll < writeFaults.conflictRate) return 'conflict';
-          if (roll < writeFaults.conflictRate + writeFaults.lostResponseRate) return 'lost-response';
-          if (roll < writeFaults.conflictRate + writeFaults.lostResponseRate + writeFaults.crashRate && mayCrash.getStore() !== false) return 'crash';
-          return undefined;
-        }
-      : undefined,
-  );
-  const firedBefore = context.writeFaults?.fired.length ?? 0;
+  const firedWriteFaults: WriteFault[] = [];
+  const decision = (): WriteFault | undefined => {
+    if (!writeFaults) return undefined;
+    const roll = writeRng();
+    const fault =
+      roll < writeFaults.conflictRate
+        ? 'conflict'
+        : roll < writeFaults.conflictRate + writeFaults.lostResponseRate
+          ? 'lost-response'
+          : roll < writeFaults.conflictRate + writeFaults.lostResponseRate + writeFaults.crashRate && mayCrash.getStore() !== false
+            ? 'crash'
+            : undefined;
+    if (fault) firedWriteFaults.push(fault);
+    return fault;
+  };
+  const faulted = <T>(run: () => Promise<T>): Promise<T> => (context.writeFaults && writeFaults ? context.writeFaults.within(decision, run) : run());
 
   const runtime = await createWorldRuntime({ world, publicKeyBase64: context.publicKeyBase64, tableName: context.tableName, dynamo: context.dynamo, env: { OPERATOR_SCREENING: screening } });
   const trace: string[] = [];
@@ -277,6 +284,9 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
   let failedDeliveries = 0;
   let failovers = 0;
   let retries = 0;
+  let queueDuplicates = 0;
+  /** When each queue message was first handled: SQS may deliver it again for a while after. */
+  const handledAt = new Map<string, number>();
   let steps = 0;
 
   const customer = world.customerCalls(`+1555${String(Math.floor(rng() * 1e7)).padStart(7, '0')}`);
@@ -343,11 +353,13 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     else violations.push(`the retry of ${command.kind} ${command.commandId} was dropped while it still mattered (session ${session?.status ?? 'missing'})`);
   }
 
-  /** Handles one queue message; returns the trace line. */
-  async function handleMessage(index: number): Promise<string> {
+  /** Handles one queue message (again, when `duplicate`: SQS delivers at least once); returns the trace line. */
+  async function handleMessage(index: number, duplicate: boolean): Promise<string> {
     const message = world.queue[index]!;
     const parsed = parseQueueMessage(message.body);
     message.deliveries++;
+    if (duplicate) queueDuplicates++;
+    handledAt.set(message.messageId, handledAt.get(message.messageId) ?? world.nowMs());
     if (!parsed) {
       violations.push(`the product queued a message it cannot read: ${message.body}`);
       message.done = true;
@@ -366,10 +378,10 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
       }
       if (parsed.kind === 'check') checkBudget--;
       if (parsed.kind === 'retry') {
-        retries++;
+        if (!duplicate) retries++;
         if (outcome === 'stale') await checkDroppedRetry(parsed);
       }
-      return `queue ${what} ${short(message.messageId)} → ${outcome}`;
+      return `queue ${what} ${short(message.messageId)}${duplicate ? ' dup' : ''} → ${outcome}`;
     } catch (error) {
       return `queue ${what} ${short(message.messageId)} threw ${String(error)}`;
     }
@@ -529,11 +541,13 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
         const events = pendingEvents().filter((e) => !telnyxDelivery || !slots.some((slot) => slot.kind === 'event' && slot.event.id === e.id));
         const ready = pendingMessages(phase);
         const ackedEvents = telnyxDelivery ? [] : world.events.filter((e) => acked.has(e.id) && world.nowMs() - (firstDelivered.get(e.id) ?? 0) <= redeliveryHorizonMs);
+        const handled = world.queue.map((m, index) => ({ m, index })).filter(({ m }) => m.done && world.nowMs() - (handledAt.get(m.messageId) ?? 0) <= redeliveryHorizonMs);
         const weights = {
           event: events.length > 0 ? 3 : 0,
           duplicate: ackedEvents.length > 0 ? params.duplicateRate * 2 : 0,
           action: now.reduce((sum, a) => sum + a.weight, 0),
           message: ready.length > 0 ? 0.7 : 0,
+          messageAgain: handled.length > 0 ? params.duplicateRate / 4 : 0,
         };
         const choice = weighted(rng, weights);
         if (choice === undefined) break;
@@ -549,11 +563,13 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
           const action = now.find((a) => (r -= a.weight) < 0) ?? now[now.length - 1]!;
           trace.push(`act ${action.name}`);
           action.run();
+        } else if (choice === 'message') {
+          slots.push({ kind: 'message', index: pick(ready).index, duplicate: false });
         } else {
-          slots.push({ kind: 'message', index: pick(ready).index });
+          slots.push({ kind: 'message', index: pick(handled).index, duplicate: true });
         }
       }
-      const run = (slot: Slot) => (slot.kind === 'event' ? deliver(slot.event, slot.duplicate) : handleMessage(slot.index));
+      const run = (slot: Slot) => (slot.kind === 'event' ? deliver(slot.event, slot.duplicate) : handleMessage(slot.index, slot.duplicate));
       if (params.sequential) for (const slot of slots) trace.push(await run(slot));
       // Lines go in slot order, whichever finished first.
       else trace.push(...(await Promise.all(slots.map(run))));
@@ -568,7 +584,7 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
 
   const rounds = () => (!triggered || params.trigger === 'none' ? [] : retried ? [roundOf(0), roundOf(1)] : [roundOf(0)]);
   try {
-    await settle('live');
+    await faulted(() => settle('live'));
     if (!hungUpEarly && violations.length === 0) {
       checkLive(world, params, screening, customer, rounds(), (await session())?.session, stopped, violations);
     }
@@ -576,14 +592,12 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
       trace.push('act customer hangs up');
       world.hangup(customer);
     }
-    await settle('ending');
+    await faulted(() => settle('ending'));
     const record = await session();
     checkEnded(world, params, screening, customer, record?.session, chainAdvances, stopped, hungUpEarly, violations);
     await checkItems(context, world, record?.session.id, violations);
   } catch (error) {
     violations.push(`the schedule threw: ${error instanceof Error ? error.stack : String(error)}`);
-  } finally {
-    context.writeFaults?.inject(undefined);
   }
   const faults: Record<string, number> = {};
   const count = (kind: string) => void (faults[kind] = (faults[kind] ?? 0) + 1);
@@ -594,9 +608,10 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     if (r.outcome === 'executed') count(r.kind === 'dial' ? 'dial-lost-response' : 'telnyx-lost-response');
   }
   for (const r of world.dialRequests()) if (r.status === 403 || r.status === 422) count(`dial-refused-${r.status}`);
-  for (const fired of context.writeFaults?.fired.slice(firedBefore) ?? []) count(`write-${fired.fault}`);
+  for (const fault of firedWriteFaults) count(`write-${fault}`);
   for (const leg of world.legs.values()) if (leg.dial && leg.dial.behavior !== 'takes-call' && leg.dial.behavior !== 'no-answer') count(`operator-${leg.dial.behavior}`);
   for (const [kind, n] of Object.entries(messageKinds)) faults[`queue-${kind}`] = n;
+  if (queueDuplicates > 0) faults['queue-duplicate'] = queueDuplicates;
   // Lost responses are counted among their requests' faults already; far ends and queue kinds are not faults.
   const faultsInjected = Object.entries(faults)
     .filter(([kind]) => !kind.startsWith('queue-') && !kind.startsWith('operator-') && kind !== 'dial-lost-response' && kind !== 'telnyx-lost-response')
@@ -630,6 +645,27 @@ function lostCommands(world: World, stopped: ReadonlySet<string>): string[] {
     if (request.faulted && !stopped.has(commandId)) lost.push(`${request.kind} ${commandId} failed for now (${String(request.fault)}) and never ran again`);
   }
   return lost;
+}
+
+/** Telnyx prompts to the customer that went through (call-level, or spoken into the conference to them), with when. */
+function promptsTo(world: World, customer: WorldLeg, text: string): WorldRequest[] {
+  return world.requests.filter((r) => {
+    if (r.service !== 'telnyx' || r.body.payload !== text || r.faulted) return false;
+    if (r.kind === 'conference_speak') return Array.isArray(r.body.call_control_ids) && r.body.call_control_ids.includes(customer.id);
+    return (r.kind === 'speak' || r.kind === 'gather_using_speak') && decodeURIComponent(r.path).includes(customer.id);
+  });
+}
+
+/**
+ * The customer was told `text` after `fromMs`, and offered the menu with it: by the requests that
+ * went through, on the world's clock (a prompt retried through the queue may be heard after the
+ * one asked for next).
+ */
+function toldThenMenu(world: World, customer: WorldLeg, text: string, fromMs: number): boolean {
+  const told = promptsTo(world, customer, text).filter((r) => r.atMs >= fromMs);
+  const asked = world.requests.find((r) => r.service === 'telnyx' && r.body.payload === text && r.atMs >= fromMs)?.atMs;
+  const heard = customer.heard.includes(text) && customer.heard.includes(prompts.menu);
+  return heard && told.length > 0 && asked !== undefined && promptsTo(world, customer, prompts.menu).some((r) => r.atMs >= asked);
 }
 
 /** Operator legs that were ever in a conference, by round. */
@@ -686,14 +722,9 @@ function checkLive(
     const joined = joinedByRound(world).get(r) ?? [];
     const taker = round.findIndex((b) => connects(b, screening));
     if (taker >= 0 && (joined.length !== 1 || joined[0]!.dial!.attempt !== taker)) fail(`round ${r}: a person took the call at attempt ${taker}, but ${joined.length} operators joined`);
-    if (taker >= 0 && round[taker] === 'leaves') {
-      const left = customer.heard.lastIndexOf(prompts.operatorLeft);
-      if (left < 0 || !customer.heard.slice(left + 1).includes(prompts.menu)) fail(`round ${r}: the operator left, but the customer did not hear it and the menu`);
-    }
-    if (taker < 0 && r === rounds.length - 1) {
-      const sorry = customer.heard.lastIndexOf(prompts.noOperator);
-      if (sorry < 0 || !customer.heard.slice(sorry + 1).includes(prompts.menu)) fail(`round ${r}: every operator failed, but the customer did not hear the apology and the menu`);
-    }
+    const roundFrom = Math.min(...dialRequests.filter((d) => d.ref.round === r).map((d) => d.atMs));
+    if (taker >= 0 && round[taker] === 'leaves' && !toldThenMenu(world, customer, prompts.operatorLeft, roundFrom)) fail(`round ${r}: the operator left, but the customer was not told and offered the menu`);
+    if (taker < 0 && r === rounds.length - 1 && !toldThenMenu(world, customer, prompts.noOperator, roundFrom)) fail(`round ${r}: every operator failed, but the customer was not told and offered the menu`);
     if (expected.length > 1 && !customer.heard.includes(prompts.stillTrying)) fail(`round ${r} moved on to another number, but the customer was not told`);
   });
   if (rounds.length === 0 && dialRequests.length > 0) fail(`${dialRequests.length} dials, but the call never escalated`);
