@@ -83,6 +83,9 @@ function retriedThroughTheQueue(h: Harness, kind: string): string[] {
   ];
 }
 
+/** Retries through the queue the poller dropped as no longer mattering. */
+const retriesDropped = (h: Harness) => h.log.lines.filter((l) => l.message === 'poll message handled' && l.extra.some((e) => e.kind === 'retry' && e.outcome === 'stale')).length;
+
 // ---------------------------------------------------------------------------------------------
 // Telnyx
 
@@ -100,22 +103,31 @@ const retried = (error: CommandErrorKind) =>
   error === 'timeout'
     ? 'the command takes effect but its answer is lost; the executor sends it again at once with the same command_id, which Telnyx ignores; no webhook fails'
     : `the executor tries again at once after the ${error} and the command runs once; no webhook fails`;
-const queued = (error: CommandErrorKind) =>
-  `the executor gives up for now after two ${error === 'timeout' ? 'timeouts' : error + 's'}, the webhook answers 200, and the command is retried through the queue a second later and runs once with the same command_id`;
+const queued = (error: CommandErrorKind, kind?: string) =>
+  kind === 'dial' && error === 'timeout'
+    ? 'the dial takes effect but its answers are lost: the executor gives up for now, the webhook answers 200, the leg is bound from its own webhooks, and the retry through the queue is dropped (or, coming first, finds the leg by its command_id)'
+    : `the executor gives up for now after two ${error === 'timeout' ? 'timeouts' : error + 's'}, the webhook answers 200, and the command is retried through the queue a second later and runs once with the same command_id`;
 
 async function telnyxCase(failures: readonly { kind: string; error: CommandErrorKind; count: number }[], expected: string): Promise<void> {
-  // The simulator scales Telnyx's 30 s deadline for a first command with its clock, but the retry
-  // through the queue comes a real second later (SQS delays are not scaled): a failing answer needs a slower clock.
-  const answerFailsHard = failures.some((f) => f.kind === 'answer' && f.count >= 2);
-  const { h, deliveries } = await harness(answerFailsHard ? { timeScale: 0.25 } : {});
+  // The simulator scales Telnyx's 30 s deadline for a first command with its clock (1.5 s), but the
+  // executor's backoff (a quarter second) and the retry through the queue (a second) are real
+  // time, as is a loaded machine's DynamoDB Local: a failing answer needs a slower clock.
+  const answerFails = failures.some((f) => f.kind === 'answer');
+  const { h, deliveries } = await harness(answerFails ? { timeScale: 0.25 } : {});
   for (const f of failures) h.telnyx.failNext(f.kind, f.error, f.count);
   const call = await wholeCall(h);
   const problems = wholeCallProblems(h, call);
+  if (failures.some((f) => f.kind === 'dial' && f.error === 'timeout' && f.count >= 2)) {
+    // The queued retry of a dial whose leg was placed anyway: dropped a second later, or run if it came first.
+    await h.telnyx.waitFor(() => retriesDropped(h) > 0 || telnyxFaults(h).filter((r) => r.kind === 'dial').length > 2, 5000).catch(() => undefined);
+  }
   const injected = telnyxFaults(h);
   for (const f of failures) {
     const hit = injected.filter((r) => r.kind === f.kind && r.fault === f.error).length;
-    if (hit !== f.count) problems.push(`${f.kind}: ${hit} of ${f.count} injected ${f.error} faults were met`);
-    if (f.count >= 2) problems.push(...retriedThroughTheQueue(h, f.kind));
+    // A dial whose answers were lost placed its leg: bound from the leg's own webhooks, its retry is dropped unless it comes first.
+    const placedAnyway = f.kind === 'dial' && f.error === 'timeout' && f.count >= 2 && hit === 2 && retriesDropped(h) > 0;
+    if (hit !== f.count && !placedAnyway) problems.push(`${f.kind}: ${hit} of ${f.count} injected ${f.error} faults were met`);
+    if (f.count >= 2 && !placedAnyway) problems.push(...retriedThroughTheQueue(h, f.kind));
   }
   // Telnyx failing never fails a webhook any more: nothing is left to Telnyx's redelivery.
   if (failedWebhooks(deliveries).length > 0) problems.push(`webhooks failed: ${JSON.stringify(failedWebhooks(deliveries))}`);
@@ -127,7 +139,7 @@ describe('Telnyx command faults on every command kind', () => {
   for (const error of atScale<readonly CommandErrorKind[]>(['500', 'timeout'], errorKinds)) {
     it(`every kind fails once with ${error}: ${retried(error)}`, async () => {
       await telnyxCase(commandKinds.map((kind) => ({ kind, error, count: 1 })), retried(error));
-    }, 60_000);
+    }, 120_000);
   }
 
   disjointGroups.forEach((group, i) => {
@@ -140,8 +152,8 @@ describe('Telnyx command faults on every command kind', () => {
   if (scale === 'full') {
     for (const kind of commandKinds) {
       for (const error of errorKinds) {
-        it(`${kind} fails three times with ${error}: ${queued(error)}`, async () => {
-          await telnyxCase([{ kind, error, count: 3 }], queued(error));
+        it(`${kind} fails three times with ${error}: ${queued(error, kind)}`, async () => {
+          await telnyxCase([{ kind, error, count: 3 }], queued(error, kind));
         }, 60_000);
       }
     }
