@@ -252,6 +252,25 @@ describe('regressions found by the delivery-schedule property', () => {
     expect((await c.session())?.session.escalation?.round).toBe(1);
   });
 
+  it('a 1 whose round is refused at once asks for one round: the menu gather that ends with it starts no second one; a new 1 does', async () => {
+    const c = await call({ operators: ({ round }) => (round === 0 ? 'refused-403' : 'takes-call') });
+    await c.settle();
+    c.world.press(c.customer, '1');
+    await c.settle();
+
+    const gathered = c.responses.find((r) => r.event.event_type === 'call.gather.ended' && r.event.payload.call_control_id === c.customer.id && r.event.payload.digits === '1')!;
+    expect(bodyOf(gathered)).toEqual({ outcome: 'unchanged' });
+    expect(c.world.dialRequests().map((d) => [d.ref.round, d.ref.attempt, d.status])).toEqual([
+      [0, 0, 403],
+      [0, 1, 403],
+    ]);
+    expect(c.customer.heard.filter((t) => t === prompts.noOperator)).toHaveLength(1);
+
+    c.world.press(c.customer, '1');
+    await c.settle();
+    expect((await c.session())?.session.escalation).toMatchObject({ round: 1, status: 'connected' });
+  });
+
   it('an operator who hangs up once asked into the conference, its participant.joined still on the way, has left: the customer hears it and gets the menu, no next number', async () => {
     const c = await call({ operators: () => 'leaves' });
     await c.settle();
