@@ -30,12 +30,14 @@ export function createPollerApp(deps: PollerAppDeps) {
   async function poll(wakeup: Extract<Wakeup, { kind: 'poll' }>, messageId: string): Promise<PollOutcome> {
     const record = await deps.sessions.get(wakeup.sessionId);
     if (!record) return 'no-session';
-    // A chain the session no longer wants ends here: nothing written, nothing sent.
-    if (!wantsPolling(record.session, deps.nowMs(), deps.settings)) return 'stale';
-    const advanced = await deps.cursors.advancePollCursor(wakeup.sessionId, wakeup.seq, messageId);
+    // A chain the session no longer wants ends here, nothing written, nothing sent: unless this is
+    // the message that moved it last, back because its handler failed after the write (its cycle
+    // escalated or ended the call), which replays what that cycle recorded.
+    const wanted = wantsPolling(record.session, deps.nowMs(), deps.settings);
+    const advanced = wanted && (await deps.cursors.advancePollCursor(wakeup.sessionId, wakeup.seq, messageId));
     const standing = advanced ? 'current' : pollStanding(await deps.cursors.getPollCursor(wakeup.sessionId), wakeup.seq, messageId);
     // Stale or doubled messages end here, before any call to the source.
-    if (standing === 'stale') {
+    if (standing === 'stale' || (!wanted && standing !== 'resend')) {
       log.debug('poll message dropped', { sessionId: wakeup.sessionId, seq: wakeup.seq });
       return 'stale';
     }

@@ -433,18 +433,21 @@ class Flow {
     this.emit({ kind: 'conferenceSpeak', conferenceId: s.conference.id, callControlIds: [s.customer.callControlId], text });
   }
 
-  /** A keypress from before the last round ended is a late copy: it belongs to an earlier menu. */
+  /** A keypress from before the last round ended, or no later than the one that asked for it, is a late copy: it belongs to an earlier menu. */
   private beforeLastFailure(occurredAtMs: number | undefined): boolean {
-    const failedAtMs = this.state.escalation?.failedAtMs;
-    return occurredAtMs !== undefined && failedAtMs !== undefined && occurredAtMs < failedAtMs;
+    const { failedAtMs, askedAtMs } = this.state.escalation ?? {};
+    if (occurredAtMs === undefined) return false;
+    return (failedAtMs !== undefined && occurredAtMs < failedAtMs) || (askedAtMs !== undefined && occurredAtMs <= askedAtMs);
   }
 
   private onMenuEnded(digits: string, status: string, occurredAtMs: number | undefined): void {
     const s = this.state;
     if (s.menu.status !== 'playing' || !this.live || this.beforeLastFailure(occurredAtMs)) return;
     if (status === 'valid' && digits === '1') {
+      // After a round, only the key itself (its call.dtmf) asks again: the gather ending with a 1 may be the one the last round started from.
+      if (s.escalation !== undefined) return;
       this.set({ menu: { ...s.menu, status: 'paused' } });
-      return this.escalate(keypadReason(occurredAtMs ?? this.nowMs), false);
+      return this.escalate(keypadReason(occurredAtMs ?? this.nowMs), false, occurredAtMs);
     }
     if (status === 'valid' && digits === '2') return this.playMenu(prompts.menu, 0);
     if (status === 'cancelled' || status === 'call_hangup') {
@@ -481,6 +484,7 @@ class Flow {
       attempts: [],
       status: 'waiting-for-conference',
       briefed: false,
+      ...(occurredAtMs !== undefined ? { askedAtMs: occurredAtMs } : {}),
     };
     this.set({ escalation, poll: { ...s.poll, active: false } });
     if (reason.rule === 'dtmf' && s.verdicts?.keypadAtMs === undefined) this.set({ verdicts: { ...s.verdicts, keypadAtMs: reason.atMs ?? this.nowMs } });
@@ -685,7 +689,8 @@ class Flow {
     const attempt = index === undefined ? undefined : s.escalation?.attempts[index];
     // After the end, operator legs going away is the cleanup we asked for.
     if (index === undefined || attempt === undefined || attempt.status === 'failed' || !this.live) return;
-    if (attempt.status === 'connected') return this.operatorLeft(index, cause, occurredAtMs, false);
+    // Asked into the conference (it took the call): gone now, it left the customer, whether or not its participant.joined came first.
+    if (attempt.status === 'connected' || attempt.status === 'joining') return this.operatorLeft(index, cause, occurredAtMs, false);
     const outcome = attempt.status === 'ringing' ? ringOutcome(cause) : 'declined';
     this.failAttempt(index, outcome, cause, false, occurredAtMs);
   }

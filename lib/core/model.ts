@@ -153,6 +153,11 @@ export interface Escalation {
    * from before it is a late copy from an earlier menu, and asks for no new round.
    */
   readonly failedAtMs?: number;
+  /**
+   * When the keypress that asked for this round happened, on Telnyx's clock: a key pressed no
+   * later belongs to this round (a round refused at once has no hangup to date its end).
+   */
+  readonly askedAtMs?: number;
   /** An operator of this round heard why the call escalated. */
   readonly briefed: boolean;
 }

@@ -68,8 +68,13 @@ export function stillMatters(command: StampedCommand, session: Session | undefin
       return session.analyzer.status === 'requested';
     case 'dialOperator': {
       const attempt = attemptOf(command.operator);
-      return attempt?.status === 'ringing' && attempt.callControlId === undefined && session.status === 'active';
+      // A refused dial is asked again: refused again, it brings back the refusal a crash may have cut short.
+      const refused = attempt?.status === 'failed' && attempt.outcome === 'refused' && attempt.callControlId === undefined;
+      return (attempt?.status === 'ringing' || refused) && attempt?.callControlId === undefined && session.status === 'active';
     }
+    case 'checkCall':
+      // A look: asked again, its answer brings back what it decided (the session's end).
+      return true;
     case 'briefOperator':
       return session.status === 'active' && escalation?.attempts.some((a) => a.callControlId === command.callControlId && a.status === 'screening') === true;
     default:
@@ -88,12 +93,22 @@ function keptEffects(effects: readonly RecordedEffect[], added: RecordedEffect |
   return (added ? [...kept, added] : kept).slice(-maxKeptEffects);
 }
 
+/**
+ * What a redelivery of an event repeats: its recorded commands, then those of the events their
+ * answers brought (a dial's leg or refusal, a leg's status, ids `<commandId>:<what>`), which were
+ * part of the same delivery: a crash after one of those writes is finished by the redelivery too.
+ */
+function recordedFor(record: SessionRecord, eventId: string): StampedCommand[] {
+  const own = record.effects.find((e) => e.eventId === eventId)?.commands ?? [];
+  const answers = own.flatMap((c) => record.effects.filter((e) => e.eventId.startsWith(`${c.commandId}:`)));
+  return [...own, ...answers.flatMap((e) => recordedFor(record, e.eventId))];
+}
+
 /** Applies one event to a stored session: a duplicate, no change, or the record to write. */
 export function decide(transition: Transition, record: SessionRecord, event: CallEvent, nowMs: number): RecordDecision {
   const { session } = record;
   if (record.seenEventIds.includes(event.id)) {
-    const effect = record.effects.find((e) => e.eventId === event.id);
-    return { kind: 'duplicate', replay: (effect?.commands ?? []).filter((c) => stillMatters(c, session)) };
+    return { kind: 'duplicate', replay: recordedFor(record, event.id).filter((c) => stillMatters(c, session)) };
   }
   const decision = transition(session, event, nowMs);
   if (decision.state === session && decision.commands.length === 0) return { kind: 'unchanged' };

@@ -56,6 +56,19 @@ for (const f of figures) {
     seconds(f.durationMs),
   ].filter(Boolean);
   console.log(`  ${f.test}: ${parts.join(', ')}`);
+  const d = f.details ?? {};
+  const n = (key: string) => (typeof d[key] === 'number' ? (d[key] as number) : undefined);
+  if (n('deliveries') !== undefined) {
+    console.log(
+      `    ${n('deliveries')} deliveries (${n('duplicates')} duplicates, ${n('failedDeliveries')} failed), ${n('failovers')} to the failover, ${n('givenUp')} given up after it, ` +
+        `${n('retries')} commands retried through the queue, ${n('telnyxDelivery')} schedules delivered as Telnyx does`,
+    );
+  }
+  const byKind = d.byKind as Record<string, number> | undefined;
+  if (byKind) {
+    const kinds = Object.entries(byKind).sort(([a], [b]) => a.localeCompare(b));
+    console.log(`    by kind: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
+  }
 }
 console.log(`  ${report?.numTotalTests ?? 0} tests, ${failedTests} failed, ${seconds(Date.now() - started)} in all`);
 console.log(`reliability: ${sum((f) => f.schedules)} schedules, ${sum((f) => f.faults)} faults injected, ${sum((f) => f.fuzzCases)} fuzz cases, ${violations} violations`);

@@ -71,7 +71,7 @@ describe('logs of whole calls', () => {
       // One clean call, then one through failures (Telnyx 5xx, Symbl errors), whose error paths log more.
       const clean = await wholeCall(h);
       h.telnyx.failNext('dial', '503', 3);
-      h.telnyx.failNext('conference_speak', 'timeout', 1);
+      h.telnyx.failNext('gather_using_speak', 'timeout', 1);
       h.symbl.failNext('messages', 500, 2);
       const faulty = await wholeCall(h);
       verdict([...clean.stalls, ...faulty.stalls], 'both calls completed');

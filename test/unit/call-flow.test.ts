@@ -300,10 +300,27 @@ describe('call flow: escalation', () => {
       ev({ type: 'call.hangup', callControlId: OPERATOR_2, cause: 'timeout', operator: { attempt: 1, round: 0 } }),
     ]).state;
     const angry = ev({ type: 'utterances.heard', utterances: [{ id: 'm9', text: 'unbelievable', score: -0.99, atMs: T0 + 900 }] });
-    const { perEvent, state } = run(failedAll, [angry, gather('1')]);
+    const { perEvent, state } = run(failedAll, [angry, ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' })]);
     expect(perEvent[0]).toEqual([]);
-    expect(kinds(perEvent[1]!)).toEqual(['speak', 'dialOperator']);
+    expect(kinds(perEvent[1]!)).toEqual(['stopGather', 'speak', 'dialOperator']);
     expect(state.escalation).toMatchObject({ round: 1, status: 'dialing' });
+  });
+
+  it('a round refused at once: the gather ending with the 1 that asked for it, or that key itself come late, starts no second round; a key pressed after does', () => {
+    const key = (occurredAtMs: number) => ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1', occurredAtMs });
+    const refusedAll = (first: CallEvent) =>
+      run(inMenu(), [
+        first,
+        ev({ type: 'operator.refused', operator: { attempt: 0, round: 0 }, reason: 'Telnyx refused the dial (403)' }),
+        ev({ type: 'operator.refused', operator: { attempt: 1, round: 0 }, reason: 'Telnyx refused the dial (403)' }),
+      ]).state;
+    const fromKey = refusedAll(key(T0 + 500));
+    expect(fromKey.escalation).toMatchObject({ status: 'failed', askedAtMs: T0 + 500 });
+    expect(transition(fromKey, ev({ type: 'gather.ended', callControlId: CUSTOMER, digits: '1', status: 'valid', occurredAtMs: T0 + 520 }), T0).commands).toEqual([]);
+    const fromGather = refusedAll(ev({ type: 'gather.ended', callControlId: CUSTOMER, digits: '1', status: 'valid', occurredAtMs: T0 + 520 }));
+    expect(transition(fromGather, key(T0 + 500), T0).commands).toEqual([]);
+    const again = transition(fromGather, key(T0 + 9000), T0);
+    expect(again.state.escalation).toMatchObject({ round: 1, askedAtMs: T0 + 9000 });
   });
 
   it('a hangup from a previous round’s operator is ignored', () => {
@@ -596,11 +613,26 @@ describe('call flow: an operator who leaves', () => {
     ]).state;
 
   it('hanging up: the customer is told and offered the menu again; pressing 1 starts a new round', () => {
-    const { perEvent, state } = run(connected(), [ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref }), gather('1')]);
+    const { perEvent, state } = run(connected(), [ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref }), ev({ type: 'call.dtmf', callControlId: CUSTOMER, digit: '1' })]);
     expect(kinds(perEvent[0]!)).toEqual(['speak', 'playMenu']);
     expect(perEvent[0]![0]).toMatchObject({ text: prompts.operatorLeft });
-    expect(kinds(perEvent[1]!)).toEqual(['speak', 'dialOperator']);
+    expect(kinds(perEvent[1]!)).toEqual(['stopGather', 'speak', 'dialOperator']);
     expect(state.escalation).toMatchObject({ round: 1, status: 'dialing' });
+  });
+
+  it('hanging up once asked into the conference, before its participant.joined came: it left the customer all the same', () => {
+    const accepted = run(inMenu(), [
+      gather('1'),
+      ev({ type: 'operator.initiated', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.answered', callControlId: OPERATOR, operator: ref }),
+      ev({ type: 'call.dtmf', callControlId: OPERATOR, digit: '1' }),
+    ]).state;
+    expect(accepted.escalation?.attempts[0]?.status).toBe('joining');
+    const { perEvent, state } = run(accepted, [ev({ type: 'call.hangup', callControlId: OPERATOR, cause: 'normal_clearing', operator: ref }), joined(OPERATOR)]);
+    expect(kinds(perEvent[0]!)).toEqual(['speak', 'playMenu']);
+    expect(perEvent[0]![0]).toMatchObject({ text: prompts.operatorLeft });
+    expect(perEvent[1]).toEqual([]);
+    expect(state.escalation).toMatchObject({ status: 'left', attempts: [{ status: 'failed', outcome: 'left' }] });
   });
 
   it('leaving the conference with the leg still up: the same, and the leg is released', () => {

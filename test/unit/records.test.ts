@@ -90,6 +90,38 @@ describe('session records: what a delivery does to the stored session', () => {
     expect(replayed(escalated({ to: '+15550000001', status: 'failed' }))).toBe(0);
   });
 
+  it('a redelivery also repeats what the answers of its commands recorded: a crash after such a write is finished too', () => {
+    const [speak] = stampCommands('e6', [{ kind: 'speak', callControlId: 'v3:c', text: 'hi', tag: { role: 'customer' } }]);
+    const [viaConference] = stampCommands(`${speak!.commandId}:refused`, [{ kind: 'conferenceSpeak', conferenceId: 'conf', callControlIds: ['v3:c'], text: 'hi' }]);
+    const [unrelated] = stampCommands('e7', [{ kind: 'hangup', callControlId: 'v3:x' }]);
+    const base = started();
+    const record: SessionRecord = {
+      ...base,
+      seenEventIds: [...base.seenEventIds, 'e6', `${speak!.commandId}:refused`, 'e7'],
+      effects: [
+        { eventId: 'e6', commands: [speak!] },
+        { eventId: `${speak!.commandId}:refused`, commands: [viaConference!] },
+        { eventId: 'e7', commands: [unrelated!] },
+      ],
+    };
+    const decision = decide(transition, record, { type: 'call.dtmf', id: 'e6', callControlId: 'v3:c', digit: '2' }, T0);
+    expect(decision).toEqual({ kind: 'duplicate', replay: [speak, viaConference] });
+  });
+
+  it('a refused dial, and a look at a leg, still matter once answered: asked again, the answer brings back what it decided', () => {
+    const [dial] = stampCommands('e5', [{ kind: 'dialOperator', to: '+15550000001', tag: { role: 'operator' }, timeoutSecs: 20, operator: { attempt: 0, round: 0 }, detectMachine: true }]);
+    const [look] = stampCommands('e8', [{ kind: 'checkCall', callControlId: 'v3:c' }]);
+    const live = started().session;
+    const withAttempt = (attempt: NonNullable<Session['escalation']>['attempts'][number]): Session => ({
+      ...live,
+      escalation: { reason: { rule: 'dtmf', detail: '' }, claimedAtMs: T0, round: 0, attempts: [attempt], status: 'dialing', briefed: false },
+    });
+    expect(stillMatters(dial!, withAttempt({ to: '+15550000001', status: 'failed', outcome: 'refused' }))).toBe(true);
+    expect(stillMatters(dial!, withAttempt({ to: '+15550000001', status: 'failed', outcome: 'no-answer', callControlId: 'v3:o' }))).toBe(false);
+    expect(stillMatters(dial!, { ...withAttempt({ to: '+15550000001', status: 'failed', outcome: 'refused' }), status: 'ended' })).toBe(false);
+    expect(stillMatters(look!, { ...live, status: 'ended' })).toBe(true);
+  });
+
   it('links: every leg and the conference, and only new ones on a write', () => {
     const session: Session = {
       ...fresh(),

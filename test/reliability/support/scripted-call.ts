@@ -3,9 +3,9 @@ import type { KeyObject } from 'node:crypto';
 import type { Runtime } from '../../../lib/app/runtime.js';
 import type { WebhookResponse } from '../../../lib/app/webhook-gate.js';
 import type { Log } from '../../../lib/log.js';
-import { parseQueueMessage } from '../../../lib/scheduler/poll-queue.js';
+import { parseQueueMessage, type QueueMessage } from '../../../lib/scheduler/poll-queue.js';
 import type { SessionRecord } from '../../../lib/core/model.js';
-import { createWorld, type QueuedMessage, type World, type WorldClock, type WorldEvent, type WorldLeg } from './world.js';
+import { createWorld, type DialRef, type OperatorBehavior, type QueuedMessage, type World, type WorldClock, type WorldEvent, type WorldLeg } from './world.js';
 import { seededRandom } from '../../../local/sim/runtime.js';
 import { createWorldRuntime, worldNumbers, worldUrls } from './world-runtime.js';
 
@@ -16,8 +16,8 @@ export interface ScriptedCallOptions {
   readonly publicKeyBase64: string;
   readonly log?: Log;
   readonly env?: Record<string, string>;
-  /** What operators do when dialed (default: answer). */
-  readonly operatorAnswers?: (leg: WorldLeg) => boolean;
+  /** What each operator dial's far end does (default: takes the call). */
+  readonly operators?: (dial: DialRef) => OperatorBehavior;
   /** Seeds the world's ids; by default each call of a test file gets the next seed. */
   readonly seed?: number;
   /** The world's (and so the product's) clock: `logicalClock(start)`, or the wall clock. */
@@ -35,12 +35,16 @@ export interface ScriptedCall {
   handle(message: QueuedMessage): Promise<string>;
   /**
    * Delivers pending events in the order they were generated (failed ones again later), lets
-   * the far ends do their part (the analyzer calls in and keys its code, operators answer or
-   * not), and handles timer messages, until nothing is left to do. Poll messages are handled
-   * only when `polls` says how many cycles to run.
+   * the far ends do their part (the analyzer calls in and keys its code, operators' phones do
+   * what their behaviour says), and handles queue messages once due (moving the clock on to
+   * the next one when nothing else is left), until nothing is left to do. Poll cycles and the
+   * backstop's checks run only as many times as `polls` and `checks` say (their chains never
+   * end on their own). Events `hold` picks stay pending (for a test to deliver later).
    */
-  settle(options?: { polls?: number; maxRounds?: number }): Promise<void>;
+  settle(options?: { polls?: number; checks?: number; maxRounds?: number; hold?: (event: WorldEvent) => boolean }): Promise<void>;
   pending(): WorldEvent[];
+  /** Queue messages not handled yet, optionally of one kind. */
+  queued(kind?: QueueMessage['kind']): QueuedMessage[];
   session(): Promise<SessionRecord | undefined>;
 }
 
@@ -61,6 +65,7 @@ export async function startScriptedCall(options: ScriptedCallOptions): Promise<S
     symblBaseUrl: worldUrls.symbl,
     symblNumber: worldNumbers.symbl,
     conferenceNumber: worldNumbers.conference,
+    ...(options.operators ? { operators: options.operators } : {}),
   });
   const runtime = await createWorldRuntime({ world, ...options });
   const acked = new Set<string>();
@@ -89,7 +94,9 @@ export async function startScriptedCall(options: ScriptedCallOptions): Promise<S
   }
 
   const pending = () => world.events.filter((e) => !acked.has(e.id));
+  const kindOf = (message: QueuedMessage) => parseQueueMessage(message.body)?.kind;
 
+  /** The far ends act on whatever the model waits for from them. */
   function farEnds(): boolean {
     let acted = false;
     for (const connection of world.connections.values()) {
@@ -103,9 +110,17 @@ export async function startScriptedCall(options: ScriptedCallOptions): Promise<S
         world.analyzerKeysCode(leg);
         acted = true;
       }
-      if (leg.role === 'operator' && leg.state === 'bridging' && !leg.farEndDone) {
-        if (options.operatorAnswers?.(leg) ?? true) world.operatorAnswers(leg);
-        else world.operatorDoesNotAnswer(leg);
+      if (leg.role !== 'operator' || leg.state === 'hangup' || !leg.dial) continue;
+      for (const timer of world.timers(leg)) {
+        const acts = timer.kind === 'ring' || timer.kind === 'machine-detection' || timer.kind === 'far-end-press' || (timer.kind === 'far-end-hangup' && leg.conferenceId !== undefined);
+        if (!acts) continue;
+        world.fire(timer);
+        acted = true;
+      }
+      // Someone who never presses lets the briefing run out.
+      const listens = leg.dial.behavior === 'listens' || leg.dial.behavior === 'silent' || leg.dial.behavior === 'voicemail';
+      if (listens && world.hasGatherTimers(leg)) {
+        world.gatherTimesOut(leg);
         acted = true;
       }
     }
@@ -120,23 +135,35 @@ export async function startScriptedCall(options: ScriptedCallOptions): Promise<S
     deliver,
     handle,
     pending,
-    async settle({ polls = 0, maxRounds = 40 } = {}) {
+    queued: (kind) => world.queue.filter((m) => !m.done && (kind === undefined || kindOf(m) === kind)),
+    async settle({ polls = 0, checks = 0, maxRounds = 200, hold = () => false } = {}) {
       let pollsLeft = polls;
+      let checksLeft = checks;
+      const counts = (message: QueuedMessage) => {
+        const kind = kindOf(message);
+        return kind === 'poll' ? pollsLeft > 0 : kind === 'check' ? checksLeft > 0 : true;
+      };
       for (let round = 0; round < maxRounds; round++) {
         world.advance(roundMs);
         let progressed = farEnds();
-        for (const event of pending()) {
+        for (const event of pending().filter((e) => !hold(e))) {
           await deliver(event);
           progressed = true;
         }
-        for (const message of world.queue.filter((m) => !m.done)) {
-          const isPoll = parseQueueMessage(message.body)?.kind === 'poll';
-          if (isPoll && pollsLeft <= 0) continue;
-          if (isPoll) pollsLeft--;
+        for (const message of world.queue.filter((m) => !m.done && m.dueAtMs <= world.nowMs() && counts(m))) {
+          const kind = kindOf(message);
+          if (kind === 'poll') pollsLeft--;
+          if (kind === 'check') checksLeft--;
           await handle(message);
           progressed = true;
         }
-        if (!progressed) return;
+        if (progressed) continue;
+        // Nothing to do now: on to the next message that is due, when the clock can move.
+        const due = world.queue.filter((m) => !m.done && counts(m)).map((m) => m.dueAtMs);
+        if (due.length === 0) return;
+        const next = Math.min(...due);
+        world.advance(next - world.nowMs());
+        if (world.nowMs() < next) return;
       }
     },
     async session() {

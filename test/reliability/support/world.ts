@@ -1,34 +1,87 @@
 /**
  * The outside world of delivery-schedule tests, deterministic: Telnyx is the shared Telnyx
  * model (`local/sim/telnyx-model.ts`) with seeded ids on the world's clock; around it a Symbl
- * stand-in (token, PSTN connect/stop, messages) and the SQS poll queue, seeded and clocked
- * too, all answering the real SDKs in-process through `fetch`.
+ * stand-in (token, PSTN connect/stop, messages) and the SQS queue, seeded and clocked too, all
+ * answering the real SDKs in-process through `fetch`.
  *
  * Nothing runs on timers: a command's effects become *generated* webhook events and *pending*
- * model timers (a prompt finishing, the menu timing out, an operator's phone ringing out), and
- * the far ends (a customer pressing 1, an operator answering, the analyzer keying its code) are
- * actions. Which of those happens when, and which generated event is delivered when, how often
- * and alongside what, is the schedule's choice; the model only guarantees causality.
+ * model timers (a prompt finishing, the menu timing out, an operator's phone ringing out or
+ * being answered, answering-machine detection ending, a screened operator pressing a key or
+ * leaving), and the other far ends (a customer pressing 1, the analyzer keying its code) are
+ * actions. Which of those happens when, and which generated event or queue message is
+ * delivered when, how often and alongside what, is the schedule's choice; the model only
+ * guarantees causality, and the queue that nothing arrives before its delay.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KeyObject } from 'node:crypto';
+import { decodeClientState } from '../../../lib/telnyx/client-state.js';
 import { seededRandom } from '../../../local/sim/runtime.js';
-import { createTelnyxModel, legHandle, seededIds, type ModelLeg, type PendingTimer, type TelnyxWebhookEvent } from '../../../local/sim/telnyx-model.js';
+import { createTelnyxModel, legHandle, seededIds, type DialBehavior, type ModelLeg, type Outage, type PendingTimer, type TelnyxWebhookEvent } from '../../../local/sim/telnyx-model.js';
 import { replies, str, type ModelReply } from '../../../local/sim/telnyx-model-replies.js';
-import { deliveryPlan, type DeliveryAttempt, type DeliveryMode } from '../../../local/sim/webhook-delivery.js';
+import { deliveryPlan, type DeliveryAttempt } from '../../../local/sim/webhook-delivery.js';
 import { signedHeaders } from '../../../local/sim/webhook-signer.js';
 
 export type WorldRole = 'customer' | 'analyzer' | 'operator';
 export type WorldEvent = TelnyxWebhookEvent;
 
+/**
+ * What the far end of one operator dial does. People: `takes-call` (hears the briefing, presses
+ * 1), `listens` (says nothing: machine detection hears a person, the briefing's gather runs
+ * out), `declines` (presses 2), `leaves` (takes the call, hangs up once connected), `silent`
+ * (picks up, detection is not sure, never presses). Machines and the network: `voicemail`
+ * (detection says machine), `no-answer` (rings out), `busy`, and dials Telnyx refuses with its
+ * error body and no leg: `refused-403` (not permitted), `refused-422` (invalid destination).
+ */
+export type OperatorBehavior = 'takes-call' | 'listens' | 'declines' | 'leaves' | 'silent' | 'voicemail' | 'no-answer' | 'busy' | 'refused-403' | 'refused-422';
+
+export const operatorBehaviors: readonly OperatorBehavior[] = ['takes-call', 'listens', 'declines', 'leaves', 'silent', 'voicemail', 'no-answer', 'busy', 'refused-403', 'refused-422'];
+
+/** Which dial of a call: its escalation round and attempt (from our client_state on the dial). */
+export interface DialRef {
+  readonly round: number;
+  readonly attempt: number;
+}
+
+/** The words of the briefing a screened operator answers. */
+export const briefingCue = 'Press 1 to take the call';
+
+/** The model's far end for a behaviour. */
+export function dialBehaviorOf(behavior: OperatorBehavior): DialBehavior {
+  const answers = { answerAfterMs: 200 } as const;
+  switch (behavior) {
+    case 'takes-call':
+      return { ...answers, pressAfterPrompt: { digits: '1', whenPromptIncludes: briefingCue } };
+    case 'listens':
+      return answers;
+    case 'declines':
+      return { ...answers, pressAfterPrompt: { digits: '2', whenPromptIncludes: briefingCue } };
+    case 'leaves':
+      return { ...answers, pressAfterPrompt: { digits: '1', whenPromptIncludes: briefingCue }, hangupAfterMs: 5000 };
+    case 'silent':
+      return { ...answers, machineDetectionResult: 'not_sure' };
+    case 'voicemail':
+      return { ...answers, kind: 'voicemail' };
+    case 'no-answer':
+      return { noAnswer: true };
+    case 'busy':
+      return { busy: true };
+    case 'refused-403':
+      return { refused: 403 };
+    case 'refused-422':
+      return { refused: 422 };
+  }
+}
+
 /** A leg of the model (a live view), seen with its part in the call. */
 export interface WorldLeg extends Omit<ModelLeg, 'gather'> {
   readonly id: string;
   readonly role: WorldRole;
-  /** The running gather: the customer's menu (gather_using_speak) or the analyzer's code (gather). */
+  /** The running gather: the customer's menu or an operator's briefing (gather_using_speak), or the analyzer's code (gather). */
   readonly gather: { readonly purpose: 'menu' | 'code'; readonly digits: string } | undefined;
-  /** Set once the far end has done its part (analyzer keyed its code, operator answered or gave up). */
+  /** Set once the analyzer has keyed its code. */
   readonly farEndDone: boolean;
+  /** For operator legs: which dial placed it, and what its far end does. */
+  readonly dial: (DialRef & { readonly behavior: OperatorBehavior }) | undefined;
 }
 
 /** A conference of the model, as the schedule's checks read it. */
@@ -42,6 +95,9 @@ export interface WorldConference {
   readonly everJoined: readonly string[];
 }
 
+/** How a Telnyx request fails for now: an error status, or no answer at all (the SDK's timeout). */
+export type FaultError = '503' | '500' | '429' | 'timeout';
+
 export interface WorldRequest {
   readonly service: 'telnyx' | 'symbl';
   readonly method: string;
@@ -49,11 +105,16 @@ export interface WorldRequest {
   readonly kind: string;
   readonly body: Record<string, unknown>;
   readonly commandId: string | undefined;
+  /** The world's clock when it arrived. */
+  readonly atMs: number;
   /** What Telnyx did with it: 'fault' when it failed before doing anything. */
   outcome: 'executed' | 'duplicate' | 'rejected' | 'fault';
+  /** The status the product saw; 0 when no answer came (a timeout). */
   status: number;
-  /** A 503 went back (whether or not the command took effect first). */
+  /** Failed for now (an injected fault or an outage window), whether or not it took effect first. */
   faulted: boolean;
+  /** Which failure: an injected one, or 'outage' for a 503 window. */
+  fault?: FaultError | 'outage';
 }
 
 export interface SymblConnection {
@@ -70,6 +131,8 @@ export interface QueuedMessage {
   readonly delaySeconds: number;
   /** The world's clock when the product sent it. */
   readonly sentAtMs: number;
+  /** SQS delivers it no earlier than this (its DelaySeconds). */
+  readonly dueAtMs: number;
   deliveries: number;
   /** Settled: handled without an error at least once (SQS deletes it then). */
   done: boolean;
@@ -84,12 +147,14 @@ export interface Utterance {
 
 /** How commands fail: decided per command_id, the first time it is seen. */
 export interface CommandFaults {
-  /** Probability that a command's next requests fail with 503. */
+  /** Probability that a command's next requests fail for now. */
   readonly failRate: number;
   /** Of those, the share where the first request took effect and only its response was lost. */
   readonly lostResponseShare: number;
-  /** Failing requests in a row (the SDK sends three: one and two retries). */
+  /** Failing requests in a row (the executor tries twice inline; more go through the queue). */
   readonly failuresInARow: (rng: () => number) => number;
+  /** How they fail; one is picked per command. Default 503. */
+  readonly errors?: readonly FaultError[];
 }
 
 /** The world's time: logical by default, moved on by whoever drives it. */
@@ -124,6 +189,17 @@ export interface WorldOptions {
   readonly symblNumber: string;
   readonly conferenceNumber: string;
   readonly faults?: CommandFaults;
+  /** What each operator dial's far end does (default: every operator takes the call). */
+  readonly operators?: (dial: DialRef) => OperatorBehavior;
+}
+
+/** A scripted failure of the next matching request of a kind. */
+export interface ScriptedFault {
+  /** The first request takes effect before its response is lost. */
+  readonly apply?: boolean;
+  readonly error?: FaultError;
+  /** Only requests this picks (one leg's, say). */
+  readonly affects?: (request: { readonly callControlId: string | undefined; readonly body: Readonly<Record<string, unknown>> }) => boolean;
 }
 
 export type World = ReturnType<typeof createWorld>;
@@ -134,10 +210,38 @@ const sentenceMs = 1000;
 
 const gatherTimerKinds: ReadonlySet<PendingTimer['kind']> = new Set(['gather-prompt', 'gather-timeout', 'gather-initial-timeout', 'gather-inter-digit']);
 
+/** What the product sees of a fault: an error reply, or a request that never answers. */
+function faultReply(error: FaultError): ModelReply | 'no-answer' {
+  switch (error) {
+    case '503':
+      return replies.serviceUnavailable();
+    case '500':
+      return replies.unexpected();
+    case '429':
+      return replies.tooManyRequests();
+    case 'timeout':
+      return 'no-answer';
+  }
+}
+
+/** The error fetch rejects with when the SDK's request timer fires (the SDK maps it to APIConnectionTimeoutError). */
+function timedOut(): Error {
+  const error = new Error('The operation was aborted due to timeout');
+  error.name = 'AbortError';
+  return error;
+}
+
 export function createWorld(options: WorldOptions) {
   const { rng } = options;
   const { clock } = options;
-  const model = createTelnyxModel({ nowMs: clock.nowMs, ids: seededIds(options.seed).next, inboundConnectionId: 'world-app', onObserverError: (error) => { throw error; } });
+  const model = createTelnyxModel({
+    nowMs: clock.nowMs,
+    ids: seededIds(options.seed).next,
+    inboundConnectionId: 'world-app',
+    onObserverError: (error) => {
+      throw error;
+    },
+  });
   const ids = seededIds(options.seed ^ 0x5bd1e995);
   const digits = seededRandom(options.seed ^ 0x1b873593);
   const roles = new Map<string, WorldRole>();
@@ -147,10 +251,17 @@ export function createWorld(options: WorldOptions) {
   const connections = new Map<string, SymblConnection>();
   const queue: QueuedMessage[] = [];
   const said: Utterance[] = [];
-  /** command_id → failing requests still to come (and whether the first one took effect). */
-  const failing = new Map<string, { left: number; applyFirst: boolean }>();
+  /** command_id → failing requests still to come (and whether the next one takes effect first). */
+  const failing = new Map<string, { left: number; applyFirst: boolean; error: FaultError }>();
   const decided = new Set<string>();
   let tokenIssued: string | undefined;
+  const operators = options.operators ?? (() => 'takes-call' as const);
+
+  // Each operator dial's far end, by the round and attempt on its client_state.
+  model.setDialPolicy(({ clientState }) => {
+    const tag = decodeClientState(clientState);
+    return tag?.role === 'operator' ? dialBehaviorOf(operators({ round: tag.round ?? 0, attempt: tag.attempt ?? 0 })) : undefined;
+  });
 
   // Symbl notices its leg going down.
   model.observe({
@@ -162,10 +273,19 @@ export function createWorld(options: WorldOptions) {
     },
   });
 
+  function dialOf(id: string): WorldLeg['dial'] {
+    const record = model.dials().find((d) => d.callControlId === id);
+    const tag = decodeClientState(record?.clientState);
+    if (!record || tag?.role !== 'operator') return undefined;
+    const ref = { round: tag.round ?? 0, attempt: tag.attempt ?? 0 };
+    return { ...ref, behavior: operators(ref) };
+  }
+
   function viewOf(leg: ModelLeg): WorldLeg {
     const id = leg.callControlId;
     const known = views.get(id);
     if (known) return known;
+    const dial = roles.has(id) ? undefined : dialOf(id);
     const view = legHandle(leg, {
       id,
       role: roles.get(id) ?? 'operator',
@@ -176,6 +296,7 @@ export function createWorld(options: WorldOptions) {
       get farEndDone() {
         return done.has(id);
       },
+      dial,
     });
     views.set(id, view);
     return view;
@@ -217,30 +338,48 @@ export function createWorld(options: WorldOptions) {
 
   // ------------------------------------------------------------------ Telnyx, with faults
 
-  /** Scripted faults: the next requests of a kind fail, after taking effect or not. */
-  const scripted = new Map<string, { apply: boolean }[]>();
+  /** Scripted faults: the next matching requests of a kind fail, after taking effect or not. */
+  const scripted = new Map<string, ScriptedFault[]>();
 
   /** Decides once per command_id whether (and how) its requests fail. */
-  function faultFor(commandId: string | undefined, kind: string): { fail: boolean; apply: boolean } {
-    const next = scripted.get(kind)?.shift();
-    if (next) return { fail: true, apply: next.apply };
+  function faultFor(commandId: string | undefined, kind: string, target: { callControlId: string | undefined; body: Record<string, unknown> }): { error: FaultError; apply: boolean } | undefined {
+    const list = scripted.get(kind) ?? [];
+    const index = list.findIndex((f) => f.affects === undefined || f.affects(target));
+    if (index >= 0) {
+      const [next] = list.splice(index, 1);
+      return { error: next!.error ?? '503', apply: next!.apply === true };
+    }
     const faults = options.faults;
-    if (!faults || commandId === undefined) return { fail: false, apply: false };
+    if (!faults || commandId === undefined) return undefined;
     if (!decided.has(commandId)) {
       decided.add(commandId);
-      if (rng() < faults.failRate) failing.set(commandId, { left: faults.failuresInARow(rng), applyFirst: rng() < faults.lostResponseShare });
+      if (rng() < faults.failRate) {
+        const errors = faults.errors ?? ['503'];
+        failing.set(commandId, { left: faults.failuresInARow(rng), applyFirst: rng() < faults.lostResponseShare, error: errors[Math.floor(rng() * errors.length)]! });
+      }
     }
     const plan = failing.get(commandId);
-    if (!plan || plan.left <= 0) return { fail: false, apply: false };
+    if (!plan || plan.left <= 0) return undefined;
     const apply = plan.applyFirst;
     plan.applyFirst = false;
     plan.left--;
-    return { fail: true, apply };
+    return { error: plan.error, apply };
   }
 
-  function telnyx(method: string, path: string, body: Record<string, unknown>, query: URLSearchParams): ModelReply {
+  function telnyx(method: string, path: string, body: Record<string, unknown>, query: URLSearchParams): ModelReply | 'no-answer' {
     const routed = model.route(method, path, body, query);
-    const record: WorldRequest = { service: 'telnyx', method, path, kind: routed?.kind ?? 'unknown', body, commandId: str(body, 'command_id'), outcome: 'rejected', status: 0, faulted: false };
+    const record: WorldRequest = {
+      service: 'telnyx',
+      method,
+      path,
+      kind: routed?.kind ?? 'unknown',
+      body,
+      commandId: str(body, 'command_id'),
+      atMs: clock.nowMs(),
+      outcome: 'rejected',
+      status: 0,
+      faulted: false,
+    };
     requests.push(record);
     if (!routed) {
       const reply = replies.notModelled(`${method} ${path}`);
@@ -249,15 +388,17 @@ export function createWorld(options: WorldOptions) {
     }
     const run = () => {
       const result = routed.run();
-      if (result.outcome === 'outage') record.faulted = true;
+      if (result.outcome === 'outage') Object.assign(record, { faulted: true, fault: 'outage' });
       return { ...result, outcome: result.outcome === 'outage' ? ('fault' as const) : result.outcome };
     };
-    const fault = faultFor(record.commandId, routed.kind);
-    if (fault.fail) {
+    const fault = faultFor(record.commandId, routed.kind, { callControlId: routed.callControlId, body });
+    if (fault) {
       record.outcome = fault.apply ? run().outcome : 'fault';
       record.faulted = true;
-      record.status = 503;
-      return replies.serviceUnavailable();
+      record.fault = fault.error;
+      const reply = faultReply(fault.error);
+      record.status = reply === 'no-answer' ? 0 : reply.status;
+      return reply;
     }
     const result = run();
     record.outcome = result.outcome;
@@ -274,7 +415,7 @@ export function createWorld(options: WorldOptions) {
   }
 
   function symbl(method: string, path: string, body: Record<string, unknown>, authorization: string | undefined): ModelReply {
-    const record: WorldRequest = { service: 'symbl', method, path, kind: 'other', body, commandId: undefined, outcome: 'executed', status: 200, faulted: false };
+    const record: WorldRequest = { service: 'symbl', method, path, kind: 'other', body, commandId: undefined, atMs: clock.nowMs(), outcome: 'executed', status: 200, faulted: false };
     requests.push(record);
     const reply = ((): ModelReply => {
       if (method === 'POST' && path === '/oauth2/token:generate') {
@@ -332,14 +473,18 @@ export function createWorld(options: WorldOptions) {
       : url.href.startsWith(options.symblBaseUrl)
         ? symbl(method, url.pathname, body, headers.get('authorization') ?? undefined)
         : { status: 404, body: {} };
-    // A failing Telnyx request asks the SDK to retry at once, so a schedule does not sleep.
-    return new Response(JSON.stringify(reply.body), { status: reply.status, headers: { 'content-type': 'application/json', 'retry-after-ms': '0' } });
+    if (reply === 'no-answer') throw timedOut();
+    // A failing Telnyx request asks the executor to retry almost at once (the executor reads a 0 as no
+    // advice and backs off 250 ms of real time), so a schedule hardly sleeps.
+    return new Response(JSON.stringify(reply.body), { status: reply.status, headers: { 'content-type': 'application/json', 'retry-after-ms': '1' } });
   };
 
   const sqs = {
     async send(command: { input: { MessageBody?: string; DelaySeconds?: number } }) {
       const messageId = ids.uuid();
-      queue.push({ messageId, body: command.input.MessageBody ?? '', delaySeconds: command.input.DelaySeconds ?? 0, sentAtMs: clock.nowMs(), deliveries: 0, done: false });
+      const delaySeconds = command.input.DelaySeconds ?? 0;
+      const sentAtMs = clock.nowMs();
+      queue.push({ messageId, body: command.input.MessageBody ?? '', delaySeconds, sentAtMs, dueAtMs: sentAtMs + delaySeconds * 1000, deliveries: 0, done: false });
       return { MessageId: messageId };
     },
   } as unknown as SQSClient;
@@ -361,19 +506,25 @@ export function createWorld(options: WorldOptions) {
     queue,
     said,
 
-    /** Moves the world's clock on (the model's dedupe window, outages, the product's own clock). */
+    /** Moves the world's clock on (the model's dedupe window, outages, queue delays, the product's own clock). */
     advance(ms: number): void {
       clock.advance(ms);
     },
 
     /**
-     * Fails the next `count` requests of a Telnyx command kind with 503 (`answer`, `dial`,
-     * `conference_join`, …); `apply` makes the first of them take effect first (a lost response).
+     * Fails the next `count` requests of a Telnyx command kind (`answer`, `dial`,
+     * `conference_join`, …) that `fault.affects` picks; `fault.apply` makes the first of them
+     * take effect first (a lost response).
      */
-    failNext(kind: string, count: number, apply = false): void {
+    failNext(kind: string, count: number, fault: ScriptedFault = {}): void {
       const list = scripted.get(kind) ?? [];
-      for (let i = 0; i < count; i++) list.push({ apply: apply && i === 0 });
+      for (let i = 0; i < count; i++) list.push({ ...fault, apply: fault.apply === true && i === 0 });
       scripted.set(kind, list);
+    },
+
+    /** Telnyx answers 503 to the window's kinds, on the world's clock; the function returned ends it early. */
+    outage(window: Outage): () => void {
+      return model.outage(window);
     },
 
     /** The Telnyx headers for a body, signed with the world's key at the world's time. */
@@ -434,24 +585,32 @@ export function createWorld(options: WorldOptions) {
       }
     },
 
-    operatorAnswers(leg: WorldLeg): void {
-      done.add(leg.id);
-      model.answer(leg.id);
+    /** Whether the leg has a gather whose timers could run out. */
+    hasGatherTimers(leg: WorldLeg): boolean {
+      return model.timers().some((t) => t.callControlId === leg.id && gatherTimerKinds.has(t.kind));
     },
 
-    operatorDoesNotAnswer(leg: WorldLeg): void {
-      done.add(leg.id);
-      model.ringOut(leg.id);
-    },
-
-    /** How Telnyx would deliver this event in `mode` (a leg's retry policy included). */
-    deliveryPlan(event: WorldEvent, mode: DeliveryMode): DeliveryAttempt[] {
-      return deliveryPlan(mode, { retriesMs: model.retryPolicyFor(event), failover: false });
+    /** How Telnyx would deliver this event: the primary, its leg's retry policy for the type, the failover once. */
+    deliveryPlan(event: WorldEvent): DeliveryAttempt[] {
+      return deliveryPlan('telnyx', { retriesMs: model.retryPolicyFor(event), failover: true });
     },
 
     /** Dials actually executed (a repeated command_id is not a second dial; a lost response is). */
     dials(): WorldRequest[] {
       return requests.filter((r) => r.kind === 'dial' && r.outcome === 'executed');
     },
+
+    /** Every dial request (placed, refused, failed for now), with the round and attempt it was for. */
+    dialRequests(): (WorldRequest & { readonly ref: DialRef })[] {
+      return requests
+        .filter((r) => r.kind === 'dial')
+        .map((r) => {
+          const tag = decodeClientState(str(r.body, 'client_state'));
+          return { ...r, ref: { round: tag?.round ?? -1, attempt: tag?.attempt ?? -1 } };
+        });
+    },
+
+    /** The far end each dial of a call gets. */
+    operatorBehavior: operators,
   };
 }

@@ -10,12 +10,16 @@
  * - `lost-response`: the write lands but its answer is lost; the SDK sends it again, and that
  *   retry fails its own condition.
  *
- * Each armed fault fires once, on the first write that matches its point.
+ * Each armed fault fires once, on the first write that matches its point. Besides armed points,
+ * a schedule may run `within` a decision per session write (random faults from its seed): only
+ * the writes of its own async context meet it, so schedules can share the client side by side.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Session } from '../../../lib/core/model.js';
+import { bodyAttribute, packRecord, unpackRecord } from '../../../lib/store/record-codec.js';
 import { localAwsSettings } from '../../../local/servers.js';
 
 export type WriteFault = 'conflict' | 'crash' | 'lost-response';
@@ -23,6 +27,7 @@ export type WriteFault = 'conflict' | 'crash' | 'lost-response';
 export interface SessionWrite {
   readonly kind: 'create' | 'save';
   readonly transaction: boolean;
+  /** The stored session: undefined for a create, and for a save once no armed point is left to match. */
   readonly before: Session | undefined;
   readonly after: Session;
 }
@@ -48,8 +53,9 @@ export const writePoints: readonly WritePoint[] = [
   { name: 'poll cycle heard speech (poller)', matches: (w) => w.before !== undefined && w.after.heard.newestAtMs > w.before.heard.newestAtMs },
   { name: 'escalation claimed', matches: (w) => w.before !== undefined && w.before.escalation === undefined && w.after.escalation !== undefined },
   { name: 'operator leg bound (dial answer fed back)', matches: (w) => attempt(w.before) !== undefined && attempt(w.before)?.callControlId === undefined && attempt(w.after)?.callControlId !== undefined },
+  { name: 'operator answered and briefed on its own leg', matches: (w) => w.before?.escalation?.briefed === false && w.after.escalation?.briefed === true },
+  { name: 'operator accepted (asked into the conference)', matches: (w) => attempt(w.before)?.status === 'screening' && attempt(w.after)?.status === 'joining' },
   { name: 'operator connected', matches: (w) => w.before?.escalation?.status !== 'connected' && w.after.escalation?.status === 'connected' },
-  { name: 'operator briefed', matches: (w) => w.before?.escalation?.briefed === false && w.after.escalation?.briefed === true },
   { name: 'session ended (customer hung up)', matches: (w) => w.before?.status === 'active' && w.after.status === 'ended' },
 ];
 
@@ -90,11 +96,16 @@ function sessionWriteOf(commandName: string | undefined, input: Record<string, u
   return undefined;
 }
 
+/** A per-write decision: the fault to inject into this session write, if any. */
+export type WriteFaultDecision = (write: SessionWrite) => WriteFault | undefined;
+
 export interface FiredFault {
   readonly point: string;
   readonly fault: WriteFault;
   readonly transaction: boolean;
 }
+
+export type FaultyDynamo = ReturnType<typeof faultyDynamo>;
 
 /**
  * A DynamoDB client for the runtime, with write faults to arm. `stop()` destroys both clients.
@@ -105,27 +116,48 @@ export function faultyDynamo(endpoint: string) {
   const armed: { point: WritePoint; fault: WriteFault; fired: boolean }[] = [];
   const fired: FiredFault[] = [];
   let competitors = 0;
+  const decisions = new AsyncLocalStorage<WriteFaultDecision>();
 
+  /**
+   * The competitor writes as the product does, conditionally: when some other writer got there in
+   * between, that one was the competitor, and nothing it wrote is overwritten.
+   */
   async function compete(write: RawWrite): Promise<void> {
+    const ifStill = async (put: PutCommand): Promise<void> => {
+      try {
+        await plain.send(put);
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    };
     if (write.kind === 'create') {
       // A concurrent delivery of the same event got there first, with the same items.
       const writeId = `competitor-${++competitors}`;
-      for (const item of write.items) await plain.send(new PutCommand({ TableName: write.tableName, Item: item.pk === write.item.pk ? { ...item, writeId } : item }));
+      for (const item of write.items) {
+        await ifStill(new PutCommand({ TableName: write.tableName, Item: item.pk === write.item.pk ? { ...item, writeId } : item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      }
       return;
     }
     const stored = (await plain.send(new GetCommand({ TableName: write.tableName, Key: { pk: write.item.pk }, ConsistentRead: true }))).Item!;
-    const session = stored.session as Session;
+    const record = unpackRecord(stored);
+    const session = record.session;
     const version = session.version + 1;
-    await plain.send(
+    await ifStill(
       new PutCommand({
         TableName: write.tableName,
         Item: {
           ...stored,
           version,
           writeId: `competitor-${++competitors}`,
-          session: { ...session, version, updatedAtMs: session.updatedAtMs + 1 },
-          seenEventIds: [...(stored.seenEventIds as string[]), `competitor-${competitors}`],
+          [bodyAttribute]: packRecord({
+            ...record,
+            session: { ...session, version, updatedAtMs: session.updatedAtMs + 1 },
+            seenEventIds: [...record.seenEventIds, `competitor-${competitors}`],
+          }),
         },
+        ConditionExpression: '#version = :read',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':read': stored.version },
       }),
     );
   }
@@ -133,27 +165,31 @@ export function faultyDynamo(endpoint: string) {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const write = sessionWriteOf(context.commandName, args.input as Record<string, unknown>);
-      if (!write || armed.every((a) => a.fired)) return next(args);
+      const storedSession = (item: Record<string, unknown> | undefined) => (item ? unpackRecord(item).session : undefined);
+      const decide = decisions.getStore();
+      if (!write || (armed.every((a) => a.fired) && decide === undefined)) return next(args);
+      // Only armed points look at the session before the write (an injected decision does not: spare the read).
       const before =
-        write.kind === 'save'
-          ? ((await plain.send(new GetCommand({ TableName: write.tableName, Key: { pk: write.item.pk }, ConsistentRead: true }))).Item?.session as Session | undefined)
+        write.kind === 'save' && armed.some((a) => !a.fired)
+          ? storedSession((await plain.send(new GetCommand({ TableName: write.tableName, Key: { pk: write.item.pk }, ConsistentRead: true }))).Item)
           : undefined;
-      const view: SessionWrite = { kind: write.kind, transaction: write.transaction, before, after: write.item.session as Session };
+      const view: SessionWrite = { kind: write.kind, transaction: write.transaction, before, after: unpackRecord(write.item).session };
       // Points that coincide in one write (the analyzer joining starts the menu) fire together.
       const hits = armed.filter((a) => !a.fired && a.point.matches(view));
-      const hit = hits[0];
-      if (!hit) return next(args);
       for (const h of hits) {
         h.fired = true;
         fired.push({ point: h.point.name, fault: h.fault, transaction: write.transaction });
       }
-      switch (hit.fault) {
+      const fault = hits[0]?.fault ?? decide?.(view);
+      if (fault === undefined) return next(args);
+      if (hits.length === 0) fired.push({ point: 'injected', fault, transaction: write.transaction });
+      switch (fault) {
         case 'conflict':
           await compete(write);
           return next(args);
         case 'crash':
           await next(args);
-          throw new Error(`injected crash right after the "${hit.point.name}" write`);
+          throw new Error(`injected crash right after the "${hits[0]?.point.name ?? 'injected'}" write`);
         case 'lost-response':
           await next(args);
           // The answer never arrived; the SDK sends the same request again.
@@ -168,6 +204,10 @@ export function faultyDynamo(endpoint: string) {
     fired,
     arm(point: WritePoint, fault: WriteFault): void {
       armed.push({ point, fault, fired: false });
+    },
+    /** Runs `run` with a fault decided for every session write it makes. */
+    within<T>(decision: WriteFaultDecision, run: () => Promise<T>): Promise<T> {
+      return decisions.run(decision, run);
     },
     /** Armed faults whose point never came up. */
     unfired(): string[] {
