@@ -12,6 +12,38 @@ import type { Command, RecordedEffect, Session, SessionRecord, StampedCommand } 
  */
 export const bodyAttribute = 'body';
 
+/**
+ * Version 1's preset dictionary: the keys, values and prompts most bodies repeat, so even their
+ * first occurrence in a body costs a few bytes. Frozen: a body names its dictionary in its first
+ * byte, so a changed prompt (or a new field) needs a version 2 beside it, never an edit here.
+ */
+const dictionaryV1 = Buffer.from(
+  [
+    '"kind":"poll","sessionId":"","seq":"reason":"call_hangup","detail":"The customer pressed 1 for an operator."',
+    '"verdicts":{"live":{"rule":"utterance","atMs":"text":"score":-0.',
+    '"attempts":[{"to":"+1*******0","status":"ringing","callControlId":"v3:","outcome":"answered","endedCause":"normal_clearing"}],"round":0,"briefed":false,"askedAtMs":',
+    '"escalation":{"reason":{"rule":"dtmf","claimedAtMs":"status":"waiting-for-conference","dialing","screening","joining","connected","failed","left"',
+    "Escalated call.  Press 1 to take the call, or 2 to decline.",
+    "We're still trying to reach an operator. Please stay on the line.We're sorry, no operator is available right now.The operator has left the call.",
+    'Please hold while we connect you to an operator.',
+    '"kind":"scheduleWakeup","wakeup":{"kind":"check","delaySeconds":"kind":"schedulePoll","kind":"stopGather","kind":"speak","kind":"hangup","kind":"joinConference","conferenceId":"","mute":true',
+    '"kind":"answer","kind":"createConference","kind":"startAnalyzer","dtmf":",,","kind":"startTranscription","kind":"dialOperator","kind":"briefOperator","kind":"conferenceSpeak","callControlIds":["',
+    "We'll stay on the line with you. Tell us how we can help, and an operator will join if you need one.",
+    "Sorry, we didn't get that. Press 1 to speak with an operator, or press 2 to hear the options again.",
+    'Thank you for calling. Press 1 to speak with an operator. Press 2 to hear these options again. Or simply tell us how we can help.',
+    '{"session":{"id":"","version":,"createdAtMs":17,"updatedAtMs":17,"status":"active","customer":{"callControlId":"v3:","fromMasked":"+1*******","answered":true,"joined":true,"hungUp":false,"callerKey":"',
+    '"keys":[{"digit":"1","atMs":17}],"promptPath":"call","conference":{"name":"ivr-","id":"","ended":false},"analyzer":{"source":"symbl","status":"joined","connectionId":"","conversationId":"',
+    '"menu":{"status":"playing","misses":0},"poll":{"active":true},"timelineCount":',
+    '"heard":{"newestAtMs":17,"recent":[{"id":"","atMs":17',
+    '"utterances":[{"id":"","text":"","score":0.,"atMs":17',
+    '"seenEventIds":["poll:","effects":[{"eventId":"","atMs":17,"commands":[{"kind":"playMenu","callControlId":"v3:","text":"","tag":{"sessionId":"","role":"customer"}}]}]}',
+  ].join(''),
+);
+
+/** The dictionaries bodies may name, by their first byte. */
+const dictionaries: Readonly<Record<number, Buffer>> = { 1: dictionaryV1 };
+const currentVersion = 1;
+
 /** A recorded command without its id when the id is the one its event, place and kind give it (as `stampCommands` made it). */
 type PackedCommand = Command & { readonly commandId?: string };
 
@@ -32,14 +64,21 @@ function unpackEffect(effect: { eventId: string; atMs?: number; commands: Packed
 }
 
 export function packRecord(record: SessionRecord): Uint8Array {
-  return deflateRawSync(JSON.stringify({ session: record.session, seenEventIds: record.seenEventIds, effects: record.effects.map(packEffect) }));
+  const json = JSON.stringify({ session: record.session, seenEventIds: record.seenEventIds, effects: record.effects.map(packEffect) });
+  const packed = deflateRawSync(json, { level: 9, dictionary: dictionaries[currentVersion] });
+  const body = new Uint8Array(packed.length + 1);
+  body[0] = currentVersion;
+  body.set(packed, 1);
+  return body;
 }
 
 /** The record in a session item; items written before the body was packed carry it as plain attributes. */
 export function unpackRecord(item: Readonly<Record<string, unknown>>): SessionRecord {
   const body = item[bodyAttribute];
   if (body instanceof Uint8Array) {
-    const packed = JSON.parse(inflateRawSync(body).toString('utf8')) as { session: Session; seenEventIds: string[]; effects: { eventId: string; atMs?: number; commands: PackedCommand[] }[] };
+    const dictionary = dictionaries[body[0]!];
+    if (!dictionary) throw new Error(`A session body of unknown version ${body[0]}`);
+    const packed = JSON.parse(inflateRawSync(body.subarray(1), { dictionary }).toString('utf8')) as { session: Session; seenEventIds: string[]; effects: { eventId: string; atMs?: number; commands: PackedCommand[] }[] };
     return { session: packed.session, seenEventIds: packed.seenEventIds, effects: packed.effects.map(unpackEffect) };
   }
   return {

@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { newSession } from '../../lib/core/call-flow.js';
 import { stampCommands } from '../../lib/core/command-ids.js';
@@ -27,6 +28,14 @@ describe('session item bodies', () => {
   it('are much smaller than the record as JSON', () => {
     const bigger: SessionRecord = { ...record, effects: Array.from({ length: 20 }, (_, i) => ({ eventId: `event-${i}`, atMs: i, commands: stampCommands(`event-${i}`, commands) })) };
     expect(packRecord(bigger).length).toBeLessThan(JSON.stringify(bigger).length / 3);
+  });
+
+  it('name their dictionary in their first byte; its prompts and keys make a body smaller than plain compression would', () => {
+    const body = packRecord(record);
+    expect(body[0]).toBe(1);
+    const plain = deflateRawSync(JSON.stringify(record));
+    expect(body.length).toBeLessThan(plain.length * 0.7);
+    expect(() => unpackRecord({ [bodyAttribute]: Uint8Array.of(9, ...body.subarray(1)) })).toThrow(/unknown version 9/);
   });
 
   it('read items written before bodies were packed', () => {
