@@ -107,7 +107,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           client: options.aws.sqs,
           queueUrl: options.aws.queue.queueUrl,
           handler: createPollBatchHandler(async () => app.poller, options.log ?? log),
-          concurrency: 2,
         });
   return {
     telnyx,

@@ -10,14 +10,25 @@ export interface DriverStats {
   batches: number;
   messages: number;
   failures: number;
+  /** Batches being read or handled now, and the most there ever were. */
+  readers: number;
+  peakReaders: number;
 }
 
 export interface QueueDriverOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
   readonly handler: BatchHandler;
-  /** Batches handled at once, as Lambda scales out its pollers. */
-  readonly concurrency: number;
+  /** Batches handled at once to begin with: Lambda's SQS event source starts with five. */
+  readonly concurrency?: number;
+  /**
+   * The most batches handled at once (Lambda's maximum concurrency for the event source; its own
+   * ceiling is 1,250). While batches come back full, one more is taken on at a time, at most
+   * `scaleUpPerMinute` a minute, as Lambda scales out; a reader beyond the first ones that finds
+   * the queue empty stops.
+   */
+  readonly maxConcurrency?: number;
+  readonly scaleUpPerMinute?: number;
 }
 
 export function lambdaContext(functionName: string): Context {
@@ -61,14 +72,30 @@ function sqsEvent(messages: readonly Message[], queueArn: string): SQSEvent {
 
 
 /**
- * Runs the poller the way Lambda's SQS event source does: batches of up to 10, the handler's
- * reported failures left on the queue to reappear after the visibility timeout, the rest deleted.
+ * Runs the poller the way Lambda's SQS event source does: batches of up to 10, five at once to
+ * begin with and more while the queue has a backlog, the handler's reported failures left on the
+ * queue to reappear after the visibility timeout, the rest deleted.
  */
-export function startQueueDriver({ client, queueUrl, handler, concurrency }: QueueDriverOptions): { stats: DriverStats; stop: () => Promise<void> } {
-  const stats: DriverStats = { batches: 0, messages: 0, failures: 0 };
+export function startQueueDriver({ client, queueUrl, handler, concurrency = 5, maxConcurrency = 100, scaleUpPerMinute = 300 }: QueueDriverOptions): {
+  stats: DriverStats;
+  stop: () => Promise<void>;
+} {
+  const stats: DriverStats = { batches: 0, messages: 0, failures: 0, readers: 0, peakReaders: 0 };
   let running = true;
   const queueArn = `arn:aws:sqs:us-east-1:000000000000:${queueUrl.split('/').at(-1)}`;
-  const loop = async () => {
+  const loops: Promise<void>[] = [];
+  const scaleUpEveryMs = 60_000 / scaleUpPerMinute;
+  let lastScaleUpMs = 0;
+  const start = (extra: boolean) => {
+    stats.readers += 1;
+    stats.peakReaders = Math.max(stats.peakReaders, stats.readers);
+    loops.push(
+      loop(extra).finally(() => {
+        stats.readers -= 1;
+      }),
+    );
+  };
+  const loop = async (extra: boolean) => {
     while (running) {
       let messages: Message[];
       try {
@@ -82,7 +109,15 @@ export function startQueueDriver({ client, queueUrl, handler, concurrency }: Que
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        if (extra) return;
+        continue;
+      }
+      // A full batch means more are waiting: take on one more batch at a time, as Lambda scales out.
+      if (messages.length === 10 && stats.readers < maxConcurrency && Date.now() - lastScaleUpMs >= scaleUpEveryMs) {
+        lastScaleUpMs = Date.now();
+        start(true);
+      }
       stats.batches += 1;
       stats.messages += messages.length;
       let failed = new Set<string>(messages.map((m) => m.MessageId!));
@@ -101,12 +136,13 @@ export function startQueueDriver({ client, queueUrl, handler, concurrency }: Que
       }
     }
   };
-  const loops = Array.from({ length: concurrency }, () => loop());
+  for (let i = 0; i < concurrency; i++) start(false);
   return {
     stats,
     async stop() {
       running = false;
-      await Promise.allSettled(loops);
+      // Readers taken on while stopping are in the list too by the time the first ones end.
+      while (loops.length > 0) await Promise.allSettled(loops.splice(0));
     },
   };
 }

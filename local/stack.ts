@@ -1,3 +1,4 @@
+import { timeouts } from '../lib/timeouts.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,7 +18,10 @@ export interface LocalStackOptions {
   readonly port?: number;
   readonly dynamoPort?: number;
   readonly pollerConcurrency?: number;
-  /** How long a failed poll message stays hidden before redelivery (Lambda's queue uses 60 s). */
+  /**
+   * How long a received poll message stays hidden before it is delivered again: the deployed
+   * queue's by default, so a slow batch is not handed out twice while it still runs.
+   */
   readonly visibilityTimeoutSeconds?: number;
   readonly tableName?: string;
   /** Called with each metric line the functions write (they are kept in `metricLines` too). */
@@ -163,7 +167,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     const [dynamo, queue] = await Promise.all([
       startDynamoLocal(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
-      startQueue({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5 }),
+      startQueue({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? timeouts.visibilityTimeoutSeconds }),
     ]);
     started.push(dynamo, queue as LocalQueue);
     await createTable(dynamo.endpoint, tableName);
@@ -227,7 +231,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const port = (server.address() as AddressInfo).port;
 
     sqs = new SQSClient({ ...localAwsSettings, endpoint: queue.endpoint });
-    const driver = startQueueDriver({ client: sqs, queueUrl: queue.queueUrl, handler: poller, concurrency: options.pollerConcurrency ?? 2 });
+    const driver = startQueueDriver({ client: sqs, queueUrl: queue.queueUrl, handler: poller, ...(options.pollerConcurrency ? { maxConcurrency: options.pollerConcurrency } : {}) });
     stopDriver = driver.stop;
     const pollerStats = driver.stats;
 
