@@ -1,0 +1,3 @@
+import { fiftyConcurrentCallsUnder } from './concurrent-calls.js';
+
+fiftyConcurrentCallsUnder('symbl');
