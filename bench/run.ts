@@ -4,6 +4,7 @@
  * bench/results.json.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,11 +16,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { bundleBudgetBytes, bundleFunction } from '../infra/bundling.js';
 import { prompts } from '../lib/core/prompts.js';
 import { createAfinnScorer } from '../lib/sentiment/afinn-scorer.js';
-import { dialIsFor, judge, playScenario, scenarios } from '../local/scenarios.js';
+import { dialIsFor, playScenario, scenarios } from '../local/scenarios.js';
 import { decodeClientState } from '../lib/telnyx/client-state.js';
 import { localAwsSettings } from '../local/servers.js';
 import { testNumbers } from '../local/environment.js';
-import { startSimulatedStack } from '../local/simulated-stack.js';
+import { runLoad } from '../local/load.js';
+import { generateWebhookKeyPair, signedHeaders } from '../local/sim/webhook-signer.js';
 import { startHarness, type Harness } from '../local/harness.js';
 import { startLocalAws, type LocalAws } from '../local/local-aws.js';
 import { evaluateScorer, loadLabeledUtterances } from '../local/scorer-eval.js';
@@ -37,6 +39,9 @@ interface Row {
 }
 const rows: Row[] = [];
 const details: Record<string, unknown> = {};
+/** The figures the issues name, at the top of bench/results.json. */
+const writeUnitsPerCallMinute: Partial<Record<'symbl' | 'telnyx', number>> = {};
+const concurrentCalls: Partial<Record<'symbl' | 'telnyx', unknown>> = {};
 const row = (figure: string, value: string, target = '', met?: boolean) => {
   rows.push({ figure, value, target, met });
   console.log(`  ${figure}: ${value}${target ? ` (target ${target}: ${met ? 'met' : 'MISSED'})` : ''}`);
@@ -50,28 +55,38 @@ const percentile = (values: readonly number[], p: number) => {
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 /** Counts DynamoDB requests and their consumed capacity, per event when inside `perEvent.run`. */
+/** Counts DynamoDB requests and their consumed capacity (reads and writes by the command that consumed them), per event when inside `perEvent.run`. */
 function instrumentedDynamo(endpoint: string) {
   const perEvent = new AsyncLocalStorage<{ requests: number }>();
   const totals = { requests: 0, readUnits: 0, writeUnits: 0 };
+  const byCommand: Record<string, { requests: number; units: number }> = {};
   const client = new DynamoDBClient({ ...localAwsSettings, endpoint });
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
       totals.requests += 1;
       const current = perEvent.getStore();
       if (current) current.requests += 1;
       const result = await next(args);
+      // The document client may not have marshalled the key yet at this step.
+      const input = args.input as { Item?: { pk?: unknown }; Key?: { pk?: unknown } };
+      const pk = input.Item?.pk ?? input.Key?.pk;
+      const prefix = (typeof pk === 'string' ? pk : (pk as { S?: string } | undefined)?.S)?.split('#')[0];
+      const command = `${String(context.commandName ?? '?').replace(/Command$/, '')}${prefix ? ` ${prefix}#` : ''}`;
+      const reads = /^(Get|BatchGet|Query|Scan)/.test(command);
       const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-      for (const c of (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as { ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number }[]) {
-        totals.readUnits += c.ReadCapacityUnits ?? 0;
-        totals.writeUnits += c.WriteCapacityUnits ?? 0;
-        if (c.ReadCapacityUnits === undefined && c.WriteCapacityUnits === undefined) totals.writeUnits += c.CapacityUnits ?? 0;
-      }
+      let units = 0;
+      for (const c of (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as { CapacityUnits?: number }[]) units += c.CapacityUnits ?? 0;
+      if (reads) totals.readUnits += units;
+      else totals.writeUnits += units;
+      const entry = (byCommand[command] ??= { requests: 0, units: 0 });
+      entry.requests += 1;
+      entry.units += units;
       return result;
     },
     { step: 'initialize', name: 'benchCount' },
   );
-  return { client, perEvent, totals };
+  return { client, perEvent, totals, byCommand };
 }
 
 function instrumentedSqs(endpoint: string) {
@@ -289,6 +304,25 @@ const prices = {
   sqsPerMillionRequests: 0.4,
 };
 
+/** What a calm caller says, a sentence every five seconds: different words, as real speech (a repeated sentence would flatter the compressed session). */
+const calmLines = [
+  'I would like to ask about my account balance please',
+  'my card was charged twice last week',
+  'can you tell me when the refund arrives',
+  'I moved house and need to change my address',
+  'the app keeps logging me out every morning',
+  'is there a fee for paper statements',
+  'what is the interest rate on my savings',
+  'thanks that helps a lot',
+  'also my daughter needs a card of her own',
+  'how long does a new card take to arrive',
+  'ok and can I pick it up at a branch instead',
+  'right I think that is all for today',
+];
+
+/** Write units per call-minute, per source, against their targets. */
+const writeUnitTargets = { symbl: 150, telnyx: 100 } as const;
+
 async function requestsPerCallMinute(aws: LocalAws) {
   console.log('\nRequests and AWS cost per call-minute (calm calls that never escalate, so polling runs the whole call)');
   const results: Record<string, unknown> = {};
@@ -312,7 +346,8 @@ async function requestsPerCallMinute(aws: LocalAws) {
         return result;
       },
     });
-    const callSeconds = 30;
+    // One-minute calls: the figure is per call-minute, so a call's set-up is spread over one minute of it.
+    const callSeconds = 60;
     const calls = 4;
     try {
       await Promise.all(
@@ -320,8 +355,8 @@ async function requestsPerCallMinute(aws: LocalAws) {
           const customer = h.call(`+155506${i}00000`.slice(0, 12));
           const started = Date.now();
           await h.telnyx.waitFor(() => customer.heard.includes(prompts.menu), 20_000);
-          while (Date.now() - started < callSeconds * 1000) {
-            customer.say('I would like to ask about my account balance please', { final: true, score: 0.1 });
+          for (let line = i; Date.now() - started < callSeconds * 1000; line++) {
+            customer.say(calmLines[line % calmLines.length]!, { final: true, score: 0.1 });
             await sleep(5000);
           }
           customer.hangup();
@@ -358,46 +393,119 @@ async function requestsPerCallMinute(aws: LocalAws) {
       `${source} source, per call-minute`,
       `Symbl ${figures.symbl.toFixed(1)}, SQS sends ${figures.sqsSends.toFixed(1)}, DynamoDB ${figures.dynamoRequests.toFixed(1)} requests (${figures.dynamoReadUnits.toFixed(1)} RCU, ${figures.dynamoWriteUnits.toFixed(1)} WCU), Lambda ${figures.lambdaInvocations.toFixed(1)} invocations; AWS ≈ $${(figures.awsUsdPerCallMinute * 1000).toFixed(3)} per 1,000 call-minutes`,
     );
-    results[source] = figures;
+    const breakdown = Object.entries(dynamo.byCommand)
+      .sort((a, b) => b[1].units - a[1].units)
+      .map(([command, e]) => `${command} ${perMinute(e.requests).toFixed(1)} req/${perMinute(e.units).toFixed(1)} units`);
+    console.log(`    DynamoDB per call-minute by command: ${breakdown.join(', ')}`);
+    row(`${source} source, DynamoDB write units per call-minute`, figures.dynamoWriteUnits.toFixed(1), `≤ ${writeUnitTargets[source]}`, figures.dynamoWriteUnits <= writeUnitTargets[source]);
+    writeUnitsPerCallMinute[source] = Number(figures.dynamoWriteUnits.toFixed(1));
+    results[source] = { ...figures, dynamoByCommand: Object.fromEntries(Object.entries(dynamo.byCommand).map(([c, e]) => [c, { requests: perMinute(e.requests), units: perMinute(e.units) }])) };
   }
   details.perCallMinute = { ...results, prices, note: 'SQS counted as send + receive + delete per message; Symbl and Telnyx transcription charges are not included' };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-async function throughput() {
-  console.log('\nThroughput: 100 concurrent calls through the local stack (real handlers over HTTP, both simulators)');
-  const timeScale = 0.5;
-  const world = await startSimulatedStack({ source: 'symbl', timeScale, pollerConcurrency: 4, env: { ANALYZER_JOIN_TIMEOUT_SECONDS: '30', POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'ERROR' } });
-  const started = Date.now();
-  const mix = ['angry', 'presses-1', 'asks-for-agent', 'calm'].map((name) => scenarios.find((s) => s.name === name)!);
-  try {
-    const runs = Array.from({ length: 100 }, (_, i) => playScenario(world.telnyx, mix[i % mix.length]!, `+1555070${String(i).padStart(4, '0')}`, testNumbers.conference, timeScale));
-    const finished = await Promise.all(runs.map((r) => r.finished));
-    await sleep(5000);
-    const elapsed = (Date.now() - started) / 1000;
-    let failures = 0;
-    for (const run of finished) {
-      const session = await world.sessionOf(run.customer);
-      const verdict = judge(run, session, world.telnyx);
-      if (!verdict.ok) {
-        failures += 1;
-        console.log(`    ${run.scenario.name}: ${verdict.problems.join('; ')} (analyzer ${session?.analyzer.status}, ${session?.utterances.length ?? 0} utterances, menu ${session?.menu.status})`);
-      }
-    }
-    const serverErrors = world.telnyx.webhooks.filter((w) => w.status >= 500 || w.status === 0).length;
-    const deliveries = world.telnyx.webhooks.length;
-    const errors = failures + serverErrors + world.telnyx.errors.length + world.symbl.errors.length;
+/**
+ * 100 calls up at once under each source, through the local stack (the real handlers over HTTP,
+ * the poll queue drained as Lambda drains it, both simulators): they ring in over a minute and
+ * each stays on a minute more than its scenario, so all hundred overlap.
+ */
+const concurrentShape = { calls: 100, arrivalSeconds: 60, holdSeconds: 60, timeScale: 1 } as const;
+
+async function concurrent() {
+  console.log(`\nConcurrent calls: ${concurrentShape.calls} ringing in over ${concurrentShape.arrivalSeconds} s, each on ${concurrentShape.holdSeconds} s beyond its scenario (angry, presses 1, asks for an agent, calm in turn)`);
+  for (const source of ['symbl', 'telnyx'] as const) {
+    const result = await runLoad({ source, ...concurrentShape });
+    for (const problem of result.problems.slice(0, 10)) console.log(`    ${problem}`);
     row(
-      '100 concurrent calls',
-      `${elapsed.toFixed(1)} s, ${deliveries} webhooks (${(deliveries / elapsed).toFixed(0)}/s), ${world.stack.pollerStats.messages} poll messages; ${failures} calls missed their expectation, ${serverErrors} webhook 5xx`,
-      'zero errors',
-      errors === 0,
+      `${source} source, ${result.calls} concurrent calls`,
+      `${result.missed} missed (${result.peakConcurrent} up at once), ${result.webhooks} webhooks (${result.webhookFailures} failed), ${result.pollMessages} poll messages in ${result.seconds.toFixed(0)} s; menu after p50 ${(result.menuMs.p50 / 1000).toFixed(1)} s / p95 ${(result.menuMs.p95 / 1000).toFixed(1)} s; operator dialed p95 ${(result.escalationMs.p95 / 1000).toFixed(1)} s after the trigger`,
+      '0 missed',
+      result.missed === 0 && result.webhookFailures === 0 && result.simulatorErrors.length === 0,
     );
-    details.throughput = { calls: 100, seconds: elapsed, deliveries, failures, serverErrors, pollMessages: world.stack.pollerStats.messages };
-  } finally {
-    await world.stop();
+    concurrentCalls[source] = {
+      calls: result.calls,
+      missed: result.missed,
+      webhooks: result.webhooks,
+      seconds: Number(result.seconds.toFixed(1)),
+      peakConcurrent: result.peakConcurrent,
+      webhookFailures: result.webhookFailures,
+      pollMessages: result.pollMessages,
+      menuMs: result.menuMs,
+      escalationMs: result.escalationMs,
+    };
   }
+}
+
+/**
+ * `npm run bench -- ramp [symbl|telnyx]`: more calls at once, step by step (ringing in over a
+ * minute, each on a minute more), until a step first misses a call or fails a webhook; prints
+ * what broke, at what number, and the signs of why.
+ */
+async function ramp(source: 'symbl' | 'telnyx') {
+  const steps = [100, 150, 200, 300, 400, 600];
+  console.log(`\nRamp (${source} source): ${steps.join(', ')} calls at once until something breaks`);
+  const results: unknown[] = [];
+  for (const calls of steps) {
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
+    const result = await runLoad({ source, ...concurrentShape, calls });
+    lag.disable();
+    const broke = result.missed > 0 || result.webhookFailures > 0 || result.simulatorErrors.length > 0;
+    const lagMs = { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 };
+    row(
+      `ramp ${source}: ${calls} calls`,
+      `${result.missed} missed, ${result.webhookFailures} webhooks failed of ${result.webhooks}, menu p95 ${(result.menuMs.p95 / 1000).toFixed(1)} s, event-loop lag p99 ${lagMs.p99.toFixed(0)} ms (max ${lagMs.max.toFixed(0)})`,
+    );
+    results.push({ ...result, problems: result.problems.slice(0, 20), lagMs });
+    if (broke) {
+      console.log(`  first broke at ${calls} calls at once:`);
+      for (const [kind, count] of Object.entries(result.webhookFailuresByKind)) console.log(`    webhook ${kind}: ${count} failed`);
+      for (const problem of result.problems.slice(0, 10)) console.log(`    ${problem}`);
+      for (const error of result.simulatorErrors.slice(0, 5)) console.log(`    simulator: ${error}`);
+      break;
+    }
+  }
+  writeFileSync(join(here, `ramp-${source}.json`), `${JSON.stringify({ measuredAt: new Date().toISOString(), cores: os.cpus().length, shape: concurrentShape, steps: results }, null, 2)}\n`);
+  console.log(`Wrote ${join('bench', `ramp-${source}.json`)}`);
+}
+
+/**
+ * Forged webhooks one function instance refuses per second: unsigned, signed with another key,
+ * and a body changed after signing, through the Lambda handler itself (a cold one: nothing but
+ * the public key is read before the signature is checked).
+ */
+async function forged() {
+  console.log('\nForged webhooks refused by one function instance (in-process, one at a time)');
+  const telnyxKey = generateWebhookKeyPair();
+  const forger = generateWebhookKeyPair();
+  process.env.TELNYX_PUBLIC_KEY = telnyxKey.publicKeyBase64;
+  process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const { handler } = await import('../functions/webhook/handler.js');
+  const body = JSON.stringify({ data: { event_type: 'call.initiated', id: 'forged', occurred_at: new Date().toISOString(), payload: { call_control_id: 'v3:x' } } });
+  const now = Math.floor(Date.now() / 1000);
+  const kinds = {
+    unsigned: { 'content-type': 'application/json' },
+    'signed with another key': signedHeaders(forger.privateKey, body, now),
+    'changed after signing': signedHeaders(telnyxKey.privateKey, body.replace('forged', 'forgeD'), now),
+  };
+  const perSecond: Record<string, number> = {};
+  for (const [kind, headers] of Object.entries(kinds)) {
+    const event = { body, isBase64Encoded: false, headers, requestContext: { http: { method: 'POST' } } } as unknown as Parameters<typeof handler>[0];
+    const count = 5000;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) {
+      const answer = await handler(event);
+      if (answer.statusCode !== 401) throw new Error(`a forged webhook (${kind}) was answered ${answer.statusCode}`);
+    }
+    perSecond[kind] = count / (Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  const slowest = Math.min(...Object.values(perSecond));
+  row('forged webhooks refused per second, one instance', Object.entries(perSecond).map(([k, v]) => `${k} ${v.toFixed(0)}/s`).join(', '));
+  details.forgedPerSecond = perSecond;
+  details.forgedPerSecondSlowest = slowest;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +524,10 @@ function scorer() {
 
 const only = process.argv[2];
 const wanted = (part: string) => only === undefined || only === part;
+if (only !== undefined && !['bundles', 'scorer', 'handler', 'detection', 'cost', 'forged', 'concurrent', 'ramp'].includes(only)) {
+  console.error(`Unknown part "${only}": bundles, scorer, handler, detection, cost, forged, concurrent (all of them when none is named), or ramp [symbl|telnyx]`);
+  process.exit(2);
+}
 console.log(`sentiment-ivr benchmarks on ${os.cpus().length} cores, Node ${process.version}`);
 if (wanted('bundles')) await bundles();
 if (wanted('scorer')) scorer();
@@ -429,13 +541,15 @@ if (wanted('handler') || wanted('detection') || wanted('cost')) {
     await aws.stop();
   }
 }
-if (wanted('throughput')) await throughput();
+if (wanted('forged')) await forged();
+if (wanted('concurrent')) await concurrent();
+if (only === 'ramp') await ramp(process.argv[3] === 'telnyx' ? 'telnyx' : 'symbl');
 
 const width = Math.max(...rows.map((r) => r.figure.length));
 console.log('\nSummary');
 for (const r of rows.filter((r) => r.target)) {
   console.log(`  ${r.met ? 'met   ' : 'MISSED'}  ${r.figure.padEnd(width)}  ${r.value}  (target ${r.target})`);
 }
-if (only === undefined) writeFileSync(join(here, 'results.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, cores: os.cpus().length, rows, details }, null, 2)}\n`);
+if (only === undefined) writeFileSync(join(here, 'results.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, cores: os.cpus().length, concurrentCalls, writeUnitsPerCallMinute, forgedPerSecond: details.forgedPerSecondSlowest, rows, details }, null, 2)}\n`);
 if (only === undefined) console.log(`\nWrote ${join("bench", "results.json")}`);
 process.exit(0);

@@ -228,16 +228,17 @@ export const settingsTable = {
     prop: 'failoverWebhookUrl',
     whenUnset: "this stack's webhook URL",
   },
+  // Sized for 1,000 calls at once (about 0.5 to 0.7 webhooks a second each, more while calls are set up): see README "Scaling".
   WEBHOOK_RATE_LIMIT: {
     use: 'stack',
     rule: wholeNumber(1, 10_000),
-    default: 100,
+    default: 1000,
     prop: 'webhookRateLimit',
   },
   WEBHOOK_BURST_LIMIT: {
     use: 'stack',
-    rule: wholeNumber(1, 10_000),
-    default: 200,
+    rule: wholeNumber(1, 5000),
+    default: 2000,
     prop: 'webhookBurstLimit',
   },
   STACK_NAME: { use: 'stack', rule: text, default: 'SentimentIvr' },

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { resolveEnvironment } from '../../functions/shared/environment.js';
+import { generateWebhookKeyPair, signedHeaders } from '../../local/sim/webhook-signer.js';
 
 /** Secrets Manager's JSON protocol, as much as GetSecretValue needs: the real SDK client talks to it. */
 function startSecretsManager(secrets: Record<string, string>): Promise<{ server: Server; endpoint: string; asked: string[] }> {
@@ -66,5 +68,32 @@ describe('the app secret', () => {
   it('fails the cold start, naming the cause, when the secret is missing or not JSON', async () => {
     await expect(resolveEnvironment({ APP_SECRET_ARN: 'missing' })).rejects.toThrow(/can't find the specified secret/);
     await expect(resolveEnvironment({ APP_SECRET_ARN: 'not-json' })).rejects.toThrow(/JSON/);
+  });
+});
+
+describe('a cold webhook function', () => {
+  it('refuses unsigned and forged requests without reading the secret; a signed one reads it', async () => {
+    const telnyx = generateWebhookKeyPair();
+    const forger = generateWebhookKeyPair();
+    const saved = { ...process.env };
+    Object.assign(process.env, { APP_SECRET_ARN: arn, TELNYX_PUBLIC_KEY: telnyx.publicKeyBase64, POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' });
+    try {
+      vi.resetModules();
+      const { handler } = (await import('../../functions/webhook/handler.js')) as { handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2> };
+      const body = JSON.stringify({ data: { event_type: 'call.initiated', id: 'e1', occurred_at: new Date().toISOString(), payload: {} } });
+      const now = Math.floor(Date.now() / 1000);
+      const request = (headers: Record<string, string>) => ({ body, isBase64Encoded: false, headers, requestContext: { http: { method: 'POST' } } }) as unknown as APIGatewayProxyEventV2;
+      const before = sm.asked.length;
+      expect((await handler(request({ 'content-type': 'application/json' }))).statusCode).toBe(401);
+      expect((await handler(request(signedHeaders(forger.privateKey, body, now)))).statusCode).toBe(401);
+      expect((await handler(request(signedHeaders(telnyx.privateKey, `${body} `, now)))).statusCode).toBe(401);
+      expect(sm.asked.length).toBe(before);
+      // Signed: the product starts, and only now reads its secret (the rest of its settings are missing here, so it answers 500).
+      await handler(request(signedHeaders(telnyx.privateKey, body, now)));
+      expect(sm.asked.slice(before)).toEqual([`secretsmanager.GetSecretValue ${arn}`]);
+    } finally {
+      process.env = saved;
+      vi.resetModules();
+    }
   });
 });
