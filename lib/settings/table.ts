@@ -127,17 +127,19 @@ export const settingsTable = {
     default: -0.7,
     prop: 'sentimentThreshold',
   },
-  SENTIMENT_WINDOW_SIZE: { use: 'functions', rule: wholeNumber(1, 50), default: 3 },
+  SENTIMENT_WINDOW_SIZE: { use: 'functions', rule: wholeNumber(1, 50), default: 3, prop: 'sentimentWindowSize' },
   SENTIMENT_WINDOW_THRESHOLD: {
     use: 'functions',
     rule: polarity,
     default: -0.45,
+    prop: 'sentimentWindowThreshold',
   },
-  SENTIMENT_STREAK_LENGTH: { use: 'functions', rule: wholeNumber(1, 50), default: 3 },
+  SENTIMENT_STREAK_LENGTH: { use: 'functions', rule: wholeNumber(1, 50), default: 3, prop: 'sentimentStreakLength' },
   SENTIMENT_NEGATIVE_BELOW: {
     use: 'functions',
     rule: polarity,
     default: -0.3,
+    prop: 'sentimentNegativeBelow',
   },
   SHADOW_POLICY: {
     use: 'functions',
@@ -162,11 +164,13 @@ export const settingsTable = {
     use: 'functions',
     rule: wholeNumber(1, 900),
     default: 10,
+    prop: 'analyzerJoinTimeoutSeconds',
   },
   OPERATOR_RING_TIMEOUT_SECONDS: {
     use: 'functions',
     rule: wholeNumber(5, 600),
     default: 30,
+    prop: 'operatorRingTimeoutSeconds',
   },
   OPERATOR_SCREENING: {
     use: 'functions',
@@ -184,6 +188,7 @@ export const settingsTable = {
     use: 'functions',
     rule: wholeNumber(5, 600),
     default: 30,
+    prop: 'operatorAcceptTimeoutSeconds',
   },
   SESSION_CHECK_SECONDS: {
     use: 'functions',

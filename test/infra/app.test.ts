@@ -52,6 +52,8 @@ describe('settings', () => {
         'symblAppId', 'symblBaseUrl', 'symblNumbers', 'symblSummaryEmails', 'sentimentThreshold', 'pollIntervalSeconds',
         'logLevel', 'appSecretArn', 'alarmEmail', 'failoverWebhookUrl', 'webhookRateLimit', 'webhookBurstLimit',
         'operatorScreening', 'operatorMachineDetection', 'telnyxPublicKey', 'shadowPolicy', 'sentimentScorer',
+        'sentimentWindowSize', 'sentimentWindowThreshold', 'sentimentStreakLength', 'sentimentNegativeBelow',
+        'analyzerJoinTimeoutSeconds', 'operatorRingTimeoutSeconds', 'operatorAcceptTimeoutSeconds',
       ].sort(),
     );
   });
