@@ -369,6 +369,7 @@ async function requestsPerCallMinute(aws: LocalAws) {
     }
     const minutes = (calls * callSeconds) / 60;
     const symblRequests = h.symbl.requests.filter((r) => r.kind !== 'token').length;
+    const telnyxRequests = h.telnyx.requests.length;
     // Lambda's event source polls the queue itself; these are the product's own sends and the
     // poller invocations it causes (one message each at this load).
     const pollerInvocations = sqs.totals.sends;
@@ -382,6 +383,8 @@ async function requestsPerCallMinute(aws: LocalAws) {
       (sqs.totals.sends * 3 * prices.sqsPerMillionRequests) / 1e6;
     const figures = {
       symbl: perMinute(symblRequests),
+      telnyxApi: perMinute(telnyxRequests),
+      webhooks: perMinute(webhooks),
       sqsSends: perMinute(sqs.totals.sends),
       dynamoRequests: perMinute(dynamo.totals.requests),
       dynamoReadUnits: perMinute(dynamo.totals.readUnits),
@@ -391,7 +394,7 @@ async function requestsPerCallMinute(aws: LocalAws) {
     };
     row(
       `${source} source, per call-minute`,
-      `Symbl ${figures.symbl.toFixed(1)}, SQS sends ${figures.sqsSends.toFixed(1)}, DynamoDB ${figures.dynamoRequests.toFixed(1)} requests (${figures.dynamoReadUnits.toFixed(1)} RCU, ${figures.dynamoWriteUnits.toFixed(1)} WCU), Lambda ${figures.lambdaInvocations.toFixed(1)} invocations; AWS ≈ $${(figures.awsUsdPerCallMinute * 1000).toFixed(3)} per 1,000 call-minutes`,
+      `webhooks ${figures.webhooks.toFixed(1)}, Telnyx API ${figures.telnyxApi.toFixed(1)}, Symbl ${figures.symbl.toFixed(1)}, SQS sends ${figures.sqsSends.toFixed(1)}, DynamoDB ${figures.dynamoRequests.toFixed(1)} requests (${figures.dynamoReadUnits.toFixed(1)} RCU, ${figures.dynamoWriteUnits.toFixed(1)} WCU), Lambda ${figures.lambdaInvocations.toFixed(1)} invocations; AWS ≈ $${(figures.awsUsdPerCallMinute * 1000).toFixed(3)} per 1,000 call-minutes`,
     );
     const breakdown = Object.entries(dynamo.byCommand)
       .sort((a, b) => b[1].units - a[1].units)
@@ -413,10 +416,30 @@ async function requestsPerCallMinute(aws: LocalAws) {
  */
 const concurrentShape = { calls: 100, arrivalSeconds: 60, holdSeconds: 60, timeScale: 1 } as const;
 
+/** Reads the call record API as one supervisor's open page does (the live list, then the newest call's page), timing each answer. */
+async function superviseWhile(pageUrl: string, running: () => boolean, api: { list: number[]; call: number[]; errors: number }): Promise<void> {
+  const base = pageUrl.replace(/\/$/, '');
+  const timed = async (path: string, into: number[]) => {
+    const start = performance.now();
+    const response = await fetch(`${base}${path}`);
+    const body = (await response.json()) as { calls?: { sessionId: string }[] };
+    into.push(performance.now() - start);
+    if (!response.ok) api.errors += 1;
+    return body;
+  };
+  while (running()) {
+    const listed = await timed('/calls?status=live&limit=50', api.list);
+    const newest = listed.calls?.[0]?.sessionId;
+    if (newest) await timed(`/calls/${newest}`, api.call);
+    await sleep(250);
+  }
+}
+
 async function concurrent() {
   console.log(`\nConcurrent calls: ${concurrentShape.calls} ringing in over ${concurrentShape.arrivalSeconds} s, each on ${concurrentShape.holdSeconds} s beyond its scenario (angry, presses 1, asks for an agent, calm in turn)`);
   for (const source of ['symbl', 'telnyx'] as const) {
-    const result = await runLoad({ source, ...concurrentShape });
+    const api: { list: number[]; call: number[]; errors: number } = { list: [], call: [], errors: 0 };
+    const result = await runLoad({ source, ...concurrentShape, probe: (world, running) => superviseWhile(world.stack.pageUrl, running, api) });
     for (const problem of result.problems.slice(0, 10)) console.log(`    ${problem}`);
     row(
       `${source} source, ${result.calls} concurrent calls`,
@@ -424,6 +447,11 @@ async function concurrent() {
       '0 missed',
       result.missed === 0 && result.webhookFailures === 0 && result.simulatorErrors.length === 0,
     );
+    row(
+      `${source} source, call record API while ${result.calls} calls are up (a supervisor's page: the list and a call every 250 ms)`,
+      `GET /calls p50 ${ms(percentile(api.list, 0.5))}, p95 ${ms(percentile(api.list, 0.95))}; GET /calls/{id} p50 ${ms(percentile(api.call, 0.5))}, p95 ${ms(percentile(api.call, 0.95))} (${api.list.length + api.call.length} requests, ${api.errors} errors)`,
+    );
+    details[`callsApi_${source}`] = { listMs: { p50: percentile(api.list, 0.5), p95: percentile(api.list, 0.95) }, callMs: { p50: percentile(api.call, 0.5), p95: percentile(api.call, 0.95) }, errors: api.errors };
     concurrentCalls[source] = {
       calls: result.calls,
       missed: result.missed,
@@ -484,6 +512,9 @@ async function forged() {
   process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const { handler } = await import('../functions/webhook/handler.js');
+  // Each answer is counted as a metric line; counted, not printed, here.
+  let metricLines = 0;
+  (await import('../functions/shared/metrics.js')).sendMetricsTo(() => (metricLines += 1));
   const body = JSON.stringify({ data: { event_type: 'call.initiated', id: 'forged', occurred_at: new Date().toISOString(), payload: { call_control_id: 'v3:x' } } });
   const now = Math.floor(Date.now() / 1000);
   const kinds = {
@@ -502,6 +533,7 @@ async function forged() {
     }
     perSecond[kind] = count / (Number(process.hrtime.bigint() - start) / 1e9);
   }
+  if (metricLines < 3 * 5000) throw new Error(`forged webhooks were not all counted: ${metricLines} metric lines`);
   const slowest = Math.min(...Object.values(perSecond));
   row('forged webhooks refused per second, one instance', Object.entries(perSecond).map(([k, v]) => `${k} ${v.toFixed(0)}/s`).join(', '));
   details.forgedPerSecond = perSecond;
@@ -541,8 +573,9 @@ if (wanted('handler') || wanted('detection') || wanted('cost')) {
     await aws.stop();
   }
 }
-if (wanted('forged')) await forged();
 if (wanted('concurrent')) await concurrent();
+// Last: it loads the webhook handler in this process with a key of its own.
+if (wanted('forged')) await forged();
 if (only === 'ramp') await ramp(process.argv[3] === 'telnyx' ? 'telnyx' : 'symbl');
 
 const width = Math.max(...rows.map((r) => r.figure.length));

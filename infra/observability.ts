@@ -27,6 +27,7 @@ import {
   metricNames,
   metricsNamespace,
   metricsService,
+  scorerFallbackReasons,
   verdictChanges,
   webhookAnswerClasses,
 } from '../lib/metrics/metric-names.js';
@@ -215,6 +216,13 @@ export class Observability extends Construct {
       graph('Throttling', [throttled, throttles, tableThrottles]),
       graph('Function duration (p90)', Object.values(functions).map((f) => f.fn.metricDuration({ statistic: 'p90', period: fiveMinutes }))),
       graph('Poll queue: oldest message (s)', [queueAge]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Transcripts scored locally, not by Comprehend',
+        scorerFallbackReasons.map((reason) => productMetric(metricNames.scorerFallbacks, Stats.SUM, [dimensions.reason, reason])),
+        true,
+      ),
     );
   }
 }

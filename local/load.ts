@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A running stack to use instead of a fresh one. */
   readonly world?: SimulatedStack;
+  /** Runs beside the calls (for example reading the call record API as a supervisor would) until `running()` turns false. */
+  readonly probe?: (world: SimulatedStack, running: () => boolean) => Promise<void>;
 }
 
 export interface LoadResult {
@@ -86,6 +88,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let up = 0;
   let peakConcurrent = 0;
   const started = Date.now();
+  let running = true;
+  const probing = options.probe?.(world, () => running);
   try {
     const finished = await Promise.all(
       Array.from({ length: options.calls }, async (_, i) => {
@@ -99,6 +103,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         return ended;
       }),
     );
+    running = false;
+    await probing;
     // Let hangups settle: conferences end, analyzers stop, poll chains notice.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const seconds = (Date.now() - started) / 1000;
@@ -138,6 +144,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       simulatorErrors: [...world.telnyx.errors, ...world.symbl.errors].map(String),
     };
   } finally {
+    running = false;
     if (!options.world) await world.stop();
   }
 }

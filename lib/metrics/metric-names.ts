@@ -33,6 +33,8 @@ export const escalationRules = ['dtmf', 'request', 'utterance', 'window', 'strea
 export const attemptOutcomes = ['answered', 'no-answer', 'busy', 'voicemail', 'refused', 'declined', 'left', 'cancelled'] as const satisfies readonly AttemptOutcome[];
 export const verdictChanges = ['newly', 'never', 'earlier', 'later', 'other-rule'] as const satisfies readonly VerdictChange[];
 export const webhookAnswerClasses = ['2xx', '400', '401', '413', '5xx'] as const;
+/** Why a transcript was scored locally instead of by the chosen scorer (Comprehend). */
+export const scorerFallbackReasons = ['timeout', 'error', 'throttled'] as const;
 export type WebhookAnswerClass = (typeof webhookAnswerClasses)[number];
 
 /** An HTTP status as the class the dashboard counts it in. */
