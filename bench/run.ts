@@ -4,7 +4,6 @@
  * bench/results.json.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,7 +19,7 @@ import { dialIsFor, playScenario, scenarios } from '../local/scenarios.js';
 import { decodeClientState } from '../lib/telnyx/client-state.js';
 import { localAwsSettings } from '../local/servers.js';
 import { testNumbers } from '../local/environment.js';
-import { runLoad } from '../local/load.js';
+import { concurrentShape, resultPrefix, type LoadSourceResult } from './load-source.js';
 import { generateWebhookKeyPair, signedHeaders } from '../local/sim/webhook-signer.js';
 import { startHarness, type Harness } from '../local/harness.js';
 import { startLocalAws, type LocalAws } from '../local/local-aws.js';
@@ -411,35 +410,27 @@ async function requestsPerCallMinute(aws: LocalAws) {
 
 /**
  * 100 calls up at once under each source, through the local stack (the real handlers over HTTP,
- * the poll queue drained as Lambda drains it, both simulators): they ring in over a minute and
- * each stays on a minute more than its scenario, so all hundred overlap.
+ * the poll queue drained as Lambda drains it, both simulators): see `bench/load-source.ts`.
  */
-const concurrentShape = { calls: 100, arrivalSeconds: 60, holdSeconds: 60, timeScale: 1 } as const;
 
-/** Reads the call record API as one supervisor's open page does (the live list, then the newest call's page), timing each answer. */
-async function superviseWhile(pageUrl: string, running: () => boolean, api: { list: number[]; call: number[]; errors: number }): Promise<void> {
-  const base = pageUrl.replace(/\/$/, '');
-  const timed = async (path: string, into: number[]) => {
-    const start = performance.now();
-    const response = await fetch(`${base}${path}`);
-    const body = (await response.json()) as { calls?: { sessionId: string }[] };
-    into.push(performance.now() - start);
-    if (!response.ok) api.errors += 1;
-    return body;
-  };
-  while (running()) {
-    const listed = await timed('/calls?status=live&limit=50', api.list);
-    const newest = listed.calls?.[0]?.sessionId;
-    if (newest) await timed(`/calls/${newest}`, api.call);
-    await sleep(250);
-  }
+/** Runs `bench/load-source.ts` for one source in a process of its own and reads its result. */
+function loadInChild(source: 'symbl' | 'telnyx', calls: number): LoadSourceResult {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'load-source.ts'), source, String(calls)], {
+    cwd: join(here, '..'),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = out.stdout.split('\n').find((l) => l.startsWith(resultPrefix));
+  if (out.status !== 0 || !line) throw new Error(`the ${source} load run failed (exit ${out.status}): ${out.stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(resultPrefix.length)) as LoadSourceResult;
 }
 
 async function concurrent() {
   console.log(`\nConcurrent calls: ${concurrentShape.calls} ringing in over ${concurrentShape.arrivalSeconds} s, each on ${concurrentShape.holdSeconds} s beyond its scenario (angry, presses 1, asks for an agent, calm in turn)`);
   for (const source of ['symbl', 'telnyx'] as const) {
-    const api: { list: number[]; call: number[]; errors: number } = { list: [], call: [], errors: 0 };
-    const result = await runLoad({ source, ...concurrentShape, probe: (world, running) => superviseWhile(world.stack.pageUrl, running, api) });
+    // One process per source: the handlers read their configuration once per process, as in Lambda.
+    const { result, api } = loadInChild(source, concurrentShape.calls);
     for (const problem of result.problems.slice(0, 10)) console.log(`    ${problem}`);
     row(
       `${source} source, ${result.calls} concurrent calls`,
@@ -476,12 +467,8 @@ async function ramp(source: 'symbl' | 'telnyx') {
   console.log(`\nRamp (${source} source): ${steps.join(', ')} calls at once until something breaks`);
   const results: unknown[] = [];
   for (const calls of steps) {
-    const lag = monitorEventLoopDelay({ resolution: 20 });
-    lag.enable();
-    const result = await runLoad({ source, ...concurrentShape, calls });
-    lag.disable();
+    const { result, lagMs } = loadInChild(source, calls);
     const broke = result.missed > 0 || result.webhookFailures > 0 || result.simulatorErrors.length > 0;
-    const lagMs = { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 };
     row(
       `ramp ${source}: ${calls} calls`,
       `${result.missed} missed, ${result.webhookFailures} webhooks failed of ${result.webhooks}, menu p95 ${(result.menuMs.p95 / 1000).toFixed(1)} s, event-loop lag p99 ${lagMs.p99.toFixed(0)} ms (max ${lagMs.max.toFixed(0)})`,
