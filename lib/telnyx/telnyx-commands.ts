@@ -1,5 +1,5 @@
 import type Telnyx from 'telnyx';
-import type { CommandResult, StampedCommand } from '../core/model.js';
+import type { CommandResult, LegTag, StampedCommand } from '../core/model.js';
 import { encodeClientState } from './client-state.js';
 
 /** The Telnyx commands of the call flow; the rest belong to other executors. */
@@ -51,6 +51,26 @@ const retryDelaysMs = [1000, 5000, 15_000];
 export const webhookRetriesPolicies = Object.fromEntries(strandingEvents.map((type) => [type, { retries_ms: retryDelaysMs }]));
 
 /** What a Telnyx command told us back that the call flow needs: a dial's leg, a leg's status. */
+/** How long a caller has to press a key after the menu, and an operator after the briefing. */
+const menuTimeoutMs = 8000;
+const briefingTimeoutMs = 5000;
+
+/** A prompt answered by one key, 1 or 2, heard once. */
+function oneKeyGather(text: string, timeoutMs: number, tag: LegTag, commandId: string, voice: string) {
+  return {
+    payload: text,
+    voice,
+    valid_digits: '12',
+    minimum_digits: 1,
+    maximum_digits: 1,
+    maximum_tries: 1,
+    timeout_millis: timeoutMs,
+    terminating_digit: '',
+    client_state: encodeClientState(tag),
+    command_id: commandId,
+  };
+}
+
 export type TelnyxResult = Extract<CommandResult, { kind: 'dialed' } | { kind: 'call-status' }> | undefined;
 
 /**
@@ -86,18 +106,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
       });
       return undefined;
     case 'playMenu':
-      await calls.gatherUsingSpeak(command.callControlId, {
-        payload: command.text,
-        voice: settings.voice,
-        valid_digits: '12',
-        minimum_digits: 1,
-        maximum_digits: 1,
-        maximum_tries: 1,
-        timeout_millis: 8000,
-        terminating_digit: '',
-        client_state: encodeClientState(command.tag),
-        command_id,
-      });
+      await calls.gatherUsingSpeak(command.callControlId, oneKeyGather(command.text, menuTimeoutMs, command.tag, command_id, settings.voice));
       return undefined;
     case 'collectCode':
       await calls.gather(command.callControlId, {
@@ -142,18 +151,7 @@ export async function runTelnyxCommand(client: Telnyx, settings: TelnyxSettings,
       return callControlId ? { kind: 'dialed', callControlId } : undefined;
     }
     case 'briefOperator':
-      await calls.gatherUsingSpeak(command.callControlId, {
-        payload: command.text,
-        voice: settings.voice,
-        valid_digits: '12',
-        minimum_digits: 1,
-        maximum_digits: 1,
-        maximum_tries: 1,
-        timeout_millis: 5000,
-        terminating_digit: '',
-        client_state: encodeClientState(command.tag),
-        command_id,
-      });
+      await calls.gatherUsingSpeak(command.callControlId, oneKeyGather(command.text, briefingTimeoutMs, command.tag, command_id, settings.voice));
       return undefined;
     case 'checkCall': {
       const status = await client.calls.retrieveStatus(command.callControlId);

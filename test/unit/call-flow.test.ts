@@ -2,20 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzerDtmf, createCallFlow, newSession } from '../../lib/core/call-flow.js';
 import type { CallEvent, CallFlowSettings, Command, MetricFact, Session } from '../../lib/core/model.js';
 import { prompts } from '../../lib/core/prompts.js';
+import { settings } from './flow-settings.js';
 
-const settings: CallFlowSettings = {
-  transferNumbers: ['+15550000001', '+15550000002'],
-  operatorRingTimeoutSeconds: 20,
-  pollIntervalSeconds: 1,
-  analyzerJoinTimeoutSeconds: 10,
-  maxCallAgeSeconds: 3600,
-  maxMenuMisses: 3,
-  policy: { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 },
-  operatorScreening: 'either',
-  detectMachines: true,
-  operatorAcceptTimeoutSeconds: 30,
-  sessionCheckSeconds: 300,
-};
 const transition = createCallFlow(settings);
 const T0 = 1_700_000_000_000;
 const CUSTOMER = 'v3:customer';

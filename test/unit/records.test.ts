@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createCallFlow, newSession } from '../../lib/core/call-flow.js';
 import { stampCommands } from '../../lib/core/command-ids.js';
-import type { CallFlowSettings, Session, SessionRecord, StampedCommand } from '../../lib/core/model.js';
+import type { Session, SessionRecord, StampedCommand } from '../../lib/core/model.js';
 import { nextPoll, pollStanding, wantsPolling } from '../../lib/core/poll-chain.js';
 import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, linksOf, needsTelephony, newLinks, replayWindowMs, stillMatters, unidentifiedLegCommands, wakeupEvent } from '../../lib/core/records.js';
+import { settings } from './flow-settings.js';
 
-const settings: CallFlowSettings = {
-  transferNumbers: ['+15550000001', '+15550000002'],
-  operatorRingTimeoutSeconds: 20,
-  pollIntervalSeconds: 1,
-  analyzerJoinTimeoutSeconds: 10,
-  maxCallAgeSeconds: 3600,
-  maxMenuMisses: 3,
-  policy: { utteranceThreshold: -0.7, windowSize: 3, windowThreshold: -0.45, streakLength: 3, negativeBelow: -0.3 },
-  operatorScreening: 'either',
-  detectMachines: true,
-  operatorAcceptTimeoutSeconds: 30,
-  sessionCheckSeconds: 300,
-};
 const transition = createCallFlow(settings);
 const T0 = 1_700_000_000_000;
 const fresh = (): Session => newSession({ id: '0123456789', customerCallControlId: 'v3:c', fromMasked: '+1***00', conferenceNamePrefix: 'ivr', source: 'symbl' }, T0);
