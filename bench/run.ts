@@ -17,6 +17,7 @@ import { prompts } from '../lib/core/prompts.js';
 import { createAfinnScorer } from '../lib/sentiment/afinn-scorer.js';
 import { dialIsFor, playScenario, scenarios } from '../local/scenarios.js';
 import { decodeClientState } from '../lib/telnyx/client-state.js';
+import { quantile } from '../local/quantile.js';
 import { localAwsSettings } from '../local/servers.js';
 import { testNumbers } from '../local/environment.js';
 import { concurrentShape, resultPrefix, type LoadSourceResult } from './load-source.js';
@@ -47,10 +48,6 @@ const row = (figure: string, value: string, target = '', met?: boolean) => {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (values: readonly number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
-};
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 /** Counts DynamoDB requests and their consumed capacity, per event when inside `perEvent.run`. */
@@ -128,8 +125,8 @@ async function bundles() {
       bare.push(time(['-e', '0']));
       loaded.push(time(load));
     }
-    const ratio = percentile(loaded, 0.5) / percentile(bare, 0.5);
-    row(`${name} cold load (median of 10)`, `${ms(percentile(loaded, 0.5))} vs bare node ${ms(percentile(bare, 0.5))} = ${ratio.toFixed(2)}×`, '≤ 1.6× bare node', ratio <= 1.6);
+    const ratio = quantile(loaded, 0.5) / quantile(bare, 0.5);
+    row(`${name} cold load (median of 10)`, `${ms(quantile(loaded, 0.5))} vs bare node ${ms(quantile(bare, 0.5))} = ${ratio.toFixed(2)}×`, '≤ 1.6× bare node', ratio <= 1.6);
     details[`${name}ColdLoad`] = { loadedMs: loaded, bareMs: bare, ratio };
   }
 }
@@ -182,12 +179,12 @@ async function handlerTimes(aws: LocalAws) {
     await documents.send(new GetCommand({ TableName: table, Key: { pk: 'S#0000000000' }, ConsistentRead: true }));
     gets.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  const getP50 = percentile(gets.slice(20), 0.5);
-  const p50 = percentile(times, 0.5);
-  const p99 = percentile(times, 0.99);
+  const getP50 = quantile(gets.slice(20), 0.5);
+  const p50 = quantile(times, 0.5);
+  const p99 = quantile(times, 0.99);
   row('webhook events measured', `${times.length} (${[...perType.keys()].length} event types)`);
-  row('DynamoDB Local GetItem', `p50 ${ms(getP50)}, p99 ${ms(percentile(gets.slice(20), 0.99))}`);
-  const getP99 = percentile(gets.slice(20), 0.99);
+  row('DynamoDB Local GetItem', `p50 ${ms(getP50)}, p99 ${ms(quantile(gets.slice(20), 0.99))}`);
+  const getP99 = quantile(gets.slice(20), 0.99);
   row(
     'webhook handler time',
     `p50 ${ms(p50)} (${(p50 / getP50).toFixed(1)}× GetItem p50), p99 ${ms(p99)} (${(p99 / getP99).toFixed(1)}× GetItem p99)`,
@@ -200,8 +197,8 @@ async function handlerTimes(aws: LocalAws) {
   const table2 = [...perType].map(([type, e]) => ({
     type,
     events: e.times.length,
-    p50Ms: +percentile(e.times, 0.5).toFixed(2),
-    p99Ms: +percentile(e.times, 0.99).toFixed(2),
+    p50Ms: +quantile(e.times, 0.5).toFixed(2),
+    p99Ms: +quantile(e.times, 0.99).toFixed(2),
     dynamoRequestsMax: Math.max(...e.requests),
     dynamoRequestsMean: +(e.requests.reduce((a, b) => a + b, 0) / e.requests.length).toFixed(2),
   }));
@@ -245,8 +242,8 @@ async function detectionLatency(aws: LocalAws) {
   } finally {
     await h.stop();
   }
-  const p50 = percentile(symblLatencies, 0.5);
-  const p95 = percentile(symblLatencies, 0.95);
+  const p50 = quantile(symblLatencies, 0.5);
+  const p95 = quantile(symblLatencies, 0.95);
   row(
     `Symbl source (${symblLatencies.length} calls, poll every ${intervalSeconds} s)`,
     `p50 ${p50.toFixed(2)} s (${(p50 / intervalSeconds).toFixed(2)}× interval), p95 ${p95.toFixed(2)} s (${(p95 / intervalSeconds).toFixed(2)}× interval)`,
@@ -285,8 +282,8 @@ async function detectionLatency(aws: LocalAws) {
   } finally {
     await t.stop();
   }
-  const tp50 = percentile(telnyxLatencies, 0.5);
-  const tp95 = percentile(telnyxLatencies, 0.95);
+  const tp50 = quantile(telnyxLatencies, 0.5);
+  const tp95 = quantile(telnyxLatencies, 0.95);
   row(`Telnyx source (${telnyxLatencies.length} calls, inline)`, `p50 ${ms(tp50)}, p95 ${ms(tp95)}`, 'p95 ≤ 150 ms', tp95 <= 150);
   details.detection = { symblSeconds: symblLatencies, telnyxMs: telnyxLatencies, pollIntervalSeconds: intervalSeconds };
 }
@@ -440,9 +437,9 @@ async function concurrent() {
     );
     row(
       `${source} source, call record API while ${result.calls} calls are up (a supervisor's page: the list and a call every 250 ms)`,
-      `GET /calls p50 ${ms(percentile(api.list, 0.5))}, p95 ${ms(percentile(api.list, 0.95))}; GET /calls/{id} p50 ${ms(percentile(api.call, 0.5))}, p95 ${ms(percentile(api.call, 0.95))} (${api.list.length + api.call.length} requests, ${api.errors} errors)`,
+      `GET /calls p50 ${ms(quantile(api.list, 0.5))}, p95 ${ms(quantile(api.list, 0.95))}; GET /calls/{id} p50 ${ms(quantile(api.call, 0.5))}, p95 ${ms(quantile(api.call, 0.95))} (${api.list.length + api.call.length} requests, ${api.errors} errors)`,
     );
-    details[`callsApi_${source}`] = { listMs: { p50: percentile(api.list, 0.5), p95: percentile(api.list, 0.95) }, callMs: { p50: percentile(api.call, 0.5), p95: percentile(api.call, 0.95) }, errors: api.errors };
+    details[`callsApi_${source}`] = { listMs: { p50: quantile(api.list, 0.5), p95: quantile(api.list, 0.95) }, callMs: { p50: quantile(api.call, 0.5), p95: quantile(api.call, 0.95) }, errors: api.errors };
     concurrentCalls[source] = {
       calls: result.calls,
       missed: result.missed,

@@ -97,12 +97,6 @@ export interface LatencyOptions {
   readonly play?: PlayOptions;
 }
 
-/** The `q`-quantile (0..1) of some numbers, nearest-rank. */
-export function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
 
 /**
  * How long a key webhook takes to show on the supervisors' list: plays the demo's scenarios with

@@ -3,6 +3,7 @@ import { decodeClientState } from '../lib/telnyx/client-state.js';
 import { testNumbers } from './environment.js';
 import { judge, playScenario, scenarioDialPolicy, scenarios, type CallRun, type Scenario } from './scenarios.js';
 import type { FaultPlan } from './sim/index.js';
+import { quantile } from './quantile.js';
 import { startSimulatedStack, type SimulatedStack } from './simulated-stack.js';
 
 export interface LoadOptions {
@@ -55,10 +56,6 @@ export interface LoadResult {
 /** The mix the bench and the load test play: an angry caller, one who presses 1, one who asks for a person, a calm one. */
 export const loadMix = ['angry', 'presses-1', 'asks-for-agent', 'calm'] as const;
 
-const quantile = (values: readonly number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-};
 
 /** A scenario whose caller stays on `holdMs` longer than it would (after its cue, or from the menu). */
 function held(scenario: Scenario, holdMs: number): Scenario {

@@ -8,7 +8,8 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from './browser.js';
-import { measureLiveViewLatency, quantile } from './live-view-latency.js';
+import { measureLiveViewLatency } from './live-view-latency.js';
+import { quantile } from './quantile.js';
 import type { CallRun } from './scenarios.js';
 import { startSimulatedStack } from './simulated-stack.js';
 
