@@ -137,7 +137,9 @@ const maxAttemptsPerEvent = 30;
 /**
  * Telnyx redelivers an event within a minute of its first attempt (a leg's retry policies sum to
  * at most 60 s, the failover follows at once): its command_id window covers what a redelivery
- * repeats. A duplicate comes no later than this after the first delivery.
+ * repeats. A duplicate comes within this of the first delivery, strictly: the model forgets a
+ * command_id when its 60 s are up (`nowMs - atMs < window`), so a duplicate at exactly 60 s would
+ * fall outside the window this stands for.
  */
 const redeliveryHorizonMs = 60_000;
 /** The world's clock moves this much per step. */
@@ -540,8 +542,8 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
         // Telnyx sends one attempt at a time: in its mode an event is not taken twice in a step.
         const events = pendingEvents().filter((e) => !telnyxDelivery || !slots.some((slot) => slot.kind === 'event' && slot.event.id === e.id));
         const ready = pendingMessages(phase);
-        const ackedEvents = telnyxDelivery ? [] : world.events.filter((e) => acked.has(e.id) && world.nowMs() - (firstDelivered.get(e.id) ?? 0) <= redeliveryHorizonMs);
-        const handled = world.queue.map((m, index) => ({ m, index })).filter(({ m }) => m.done && world.nowMs() - (handledAt.get(m.messageId) ?? 0) <= redeliveryHorizonMs);
+        const ackedEvents = telnyxDelivery ? [] : world.events.filter((e) => acked.has(e.id) && world.nowMs() - (firstDelivered.get(e.id) ?? 0) < redeliveryHorizonMs);
+        const handled = world.queue.map((m, index) => ({ m, index })).filter(({ m }) => m.done && world.nowMs() - (handledAt.get(m.messageId) ?? 0) < redeliveryHorizonMs);
         const weights = {
           event: events.length > 0 ? 3 : 0,
           duplicate: ackedEvents.length > 0 ? params.duplicateRate * 2 : 0,
