@@ -9,6 +9,19 @@ import type { CallEvent, CommandResult, Link, MetricFact, RecordedEffect, Sessio
 
 /** Event ids remembered per session for de-duplication: more than any call's webhooks. */
 const keptEventIds = 400;
+
+const isPollId = (id: string) => id.startsWith('poll:');
+
+/**
+ * The event ids a session remembers after applying `id`. Of the poll chain's only the newest:
+ * only the message at the chain's cursor, or the one that moved it there coming back, is ever
+ * applied (`pollStanding`), so an older cycle's id can never arrive again. A long call then
+ * keeps its webhooks' ids, not one per poll cycle that heard something.
+ */
+function remembered(ids: readonly string[], id: string): readonly string[] {
+  const kept = isPollId(id) ? ids.filter((seen) => !isPollId(seen)) : ids;
+  return [...kept, id].slice(-keptEventIds);
+}
 /**
  * How long an event's commands are kept for a redelivery to repeat: past Telnyx's redelivery
  * window (a failover attempt, then at most 60 s of retries) whatever else the call does.
@@ -88,7 +101,7 @@ export function stillMatters(command: StampedCommand, session: Session | undefin
  * every webhook's effects).
  */
 function keptEffects(effects: readonly RecordedEffect[], added: RecordedEffect | undefined, nowMs: number): readonly RecordedEffect[] {
-  const isPoll = (e: RecordedEffect) => e.eventId.startsWith('poll:');
+  const isPoll = (e: RecordedEffect) => isPollId(e.eventId);
   const kept = effects.filter((e) => (e.atMs ?? nowMs) > nowMs - replayWindowMs && !(added !== undefined && isPoll(added) && isPoll(e)));
   return (added ? [...kept, added] : kept).slice(-maxKeptEffects);
 }
@@ -115,7 +128,7 @@ export function decide(transition: Transition, record: SessionRecord, event: Cal
   const commands = stampCommands(event.id, decision.commands);
   const next: SessionRecord = {
     session: { ...decision.state, version: session.version + 1 },
-    seenEventIds: [...record.seenEventIds, event.id].slice(-keptEventIds),
+    seenEventIds: remembered(record.seenEventIds, event.id),
     effects: keptEffects(record.effects, effectOf(event.id, commands, nowMs), nowMs),
   };
   return { kind: 'changed', record: next, commands, links: newLinks(session, next.session), notes: decision.notes, facts: decision.facts };

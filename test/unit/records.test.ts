@@ -33,6 +33,23 @@ describe('session records: what a delivery does to the stored session', () => {
     expect(decision.links).toEqual([{ kind: 'conference', conferenceId: 'conf' }]);
   });
 
+  it('of the poll chain only the newest cycle is remembered, so a long call keeps its webhooks’ ids', () => {
+    let record = started();
+    let last = '';
+    for (let seq = 0; seq < 500; seq += 1) {
+      const event = wakeupEvent({ kind: 'poll', sessionId: record.session.id, seq }, `m${seq}`, [{ id: `u${seq}`, text: 'fine', score: 0.1, atMs: T0 + seq * 1000 }]);
+      const decision = decide(transition, record, event, T0 + seq * 1000 + 500);
+      expect(decision.kind).toBe('changed');
+      if (decision.kind !== 'changed') return;
+      record = decision.record;
+      last = event.id;
+    }
+    expect(record.seenEventIds).toEqual(['e0', last]);
+    // The newest cycle coming back (its handler failed after the write) is still known.
+    const again = wakeupEvent({ kind: 'poll', sessionId: record.session.id, seq: 499 }, 'm499', [{ id: 'u499', text: 'fine', score: 0.1, atMs: T0 + 499_000 }]);
+    expect(decide(transition, record, again, T0 + 500_000).kind).toBe('duplicate');
+  });
+
   it('an event that changes nothing writes nothing', () => {
     expect(decide(transition, started(), { type: 'participant.left', id: 'e1', conferenceId: 'conf', callControlId: 'v3:x' }, T0)).toEqual({ kind: 'unchanged' });
   });
