@@ -16,7 +16,7 @@ import { secretKeys, settingsTable } from '../lib/settings/table.js';
 import { statusIndex, ttlAttribute } from '../lib/store/session-store.js';
 import { LiveView } from './live-view.js';
 import { Observability } from './observability.js';
-import { timeouts } from '../lib/timeouts.js';
+import { pollMaxReceives, timeouts } from '../lib/timeouts.js';
 import { IvrFunction } from './ivr-function.js';
 import { checkSettings, functionEnvironment, type SentimentIvrSettings } from './settings.js';
 
@@ -92,7 +92,7 @@ export class SentimentIvrStack extends Stack {
       // Lambda's guidance for SQS event sources: at least six times the function timeout,
       // so a message is not redelivered while a slow batch is still being handled.
       visibilityTimeout: Duration.seconds(timeouts.visibilityTimeoutSeconds),
-      deadLetterQueue: { queue: this.pollDeadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.pollDeadLetterQueue, maxReceiveCount: pollMaxReceives },
     });
 
     this.appSecret = props.appSecretArn

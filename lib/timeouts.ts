@@ -31,7 +31,23 @@ export const timeouts = {
   functionTimeoutSeconds: 30,
   /** The poll queue's visibility timeout: Lambda's guidance for SQS event sources is six times the function timeout. */
   visibilityTimeoutSeconds: 180,
+  /**
+   * How long a queue message whose handling failed (storage or queue trouble) waits before it is
+   * received again, by how many times it has been received: soon at first, so a poll chain or an
+   * operator's timer is not held up for a whole visibility timeout by one throttled write, then
+   * longer. One entry per receive but the last, after which the message is dead-lettered.
+   */
+  failedMessageReturnSeconds: [5, 15, 30, 60, 120, 180, 300],
 } as const;
+
+/** Receives of one queue message before it is set aside in the dead-letter queue. */
+export const pollMaxReceives = timeouts.failedMessageReturnSeconds.length + 1;
+
+/** How long a message that failed on its `receiveCount`th receive waits before its next. */
+export function failedMessageReturnSeconds(receiveCount: number): number {
+  const waits = timeouts.failedMessageReturnSeconds;
+  return waits[Math.min(Math.max(1, Math.trunc(receiveCount) || 1), waits.length) - 1]!;
+}
 
 /** The longest one Telnyx command can take inline: every try timing out, with the capped waits between. */
 export const telnyxCommandWorstMs = timeouts.telnyxTries * timeouts.telnyxRequestMs + (timeouts.telnyxTries - 1) * timeouts.telnyxBackoffCapMs;

@@ -106,7 +106,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       : startQueueDriver({
           client: options.aws.sqs,
           queueUrl: options.aws.queue.queueUrl,
-          handler: createPollBatchHandler(async () => app.poller, options.log ?? log),
+          handler: createPollBatchHandler(async () => app, options.log ?? log),
         });
   return {
     telnyx,

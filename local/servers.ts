@@ -8,6 +8,7 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLive
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { tableDefinition, ttlAttribute } from '../lib/store/session-store.js';
+import { pollMaxReceives } from '../lib/timeouts.js';
 
 /** Credentials and region the local emulators accept; never real ones. */
 export const localAwsSettings = {
@@ -136,7 +137,7 @@ export interface LocalQueue extends RunningServer {
   readonly dlqUrl: string;
 }
 
-/** Starts the SQS emulator with the poll queue and its dead-letter queue (redrive after 5 receives). */
+/** Starts the SQS emulator with the poll queue and its dead-letter queue (redrive after `pollMaxReceives` receives, as deployed). */
 export async function startQueue(options: { port?: number; visibilityTimeoutSeconds?: number; name?: string } = {}): Promise<LocalQueue> {
   const server = await startFauxqs({ port: options.port ?? 0, logger: false });
   const client = new SQSClient({ ...localAwsSettings, endpoint: server.address });
@@ -149,7 +150,7 @@ export async function startQueue(options: { port?: number; visibilityTimeoutSeco
         QueueName: name,
         Attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: '5' }),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(pollMaxReceives) }),
         },
       }),
     );

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { MessageReturns } from '../scheduler/poll-queue.js';
 import type { SentimentSource } from '../sentiment/sentiment-source.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { CallLoop, CommandExecutor } from './call-loop.js';
@@ -17,11 +18,12 @@ export interface Runtime {
   readonly executor: CommandExecutor;
   readonly webhook: WebhookApp;
   readonly poller: PollerApp;
+  readonly returns: MessageReturns;
   readonly source: SentimentSource | undefined;
 }
 
 export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const shared = await createShared(config, options);
   const { poller, source } = pollerOf(options, shared);
-  return { store: shared.store, loop: shared.loop, executor: shared.executor, webhook: webhookOf(config, options, shared), poller, source };
+  return { store: shared.store, loop: shared.loop, executor: shared.executor, webhook: webhookOf(config, options, shared), poller, returns: shared.returns, source };
 }

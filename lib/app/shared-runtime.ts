@@ -6,7 +6,7 @@ import { createCallFlow } from '../core/call-flow.js';
 import type { CallFlowSettings } from '../core/model.js';
 import type { Log } from '../log.js';
 import { noMetrics, type Metrics } from '../metrics/metrics.js';
-import { createSqsScheduler } from '../scheduler/poll-queue.js';
+import { createSqsReturns, createSqsScheduler, type MessageReturns } from '../scheduler/poll-queue.js';
 import type { SentimentScorer } from '../sentiment/scorer.js';
 import { createDynamoSessionStore, type SessionStore } from '../store/session-store.js';
 import { createTimelineWriter } from '../store/timeline-store.js';
@@ -56,6 +56,8 @@ export interface Shared {
   readonly loop: CallLoop;
   readonly nowMs: () => number;
   readonly settings: CallFlowSettings;
+  /** Puts a failed queue message back soon (the poller's batches). */
+  readonly returns: MessageReturns;
 }
 
 /**
@@ -78,10 +80,9 @@ export async function createShared(config: Config, options: RuntimeOptions): Pro
   const timeline = await createTimelineWriter({ client: dynamo, tableName: config.tableName, retentionDays: config.retentionDays, nowMs });
   // The queue URL names the queue; requests go to the configured endpoint (which in AWS is the
   // same host, and locally is the emulator whatever host its queue URLs carry).
-  const scheduler = await createSqsScheduler(
-    options.sqs ?? new SQSClient({ useQueueUrlAsEndpoint: false, maxAttempts: timeouts.sqsTries, requestHandler: { requestTimeout: timeouts.sqsRequestMs } }),
-    config.pollQueueUrl,
-  );
+  const sqs = options.sqs ?? new SQSClient({ useQueueUrlAsEndpoint: false, maxAttempts: timeouts.sqsTries, requestHandler: { requestTimeout: timeouts.sqsRequestMs } });
+  const scheduler = await createSqsScheduler(sqs, config.pollQueueUrl);
+  const returns = await createSqsReturns(sqs, config.pollQueueUrl);
   const telnyx = new Telnyx({
     apiKey: config.telnyx.apiKey,
     ...(config.telnyx.baseUrl ? { baseURL: config.telnyx.baseUrl } : {}),
@@ -131,5 +132,5 @@ export async function createShared(config: Config, options: RuntimeOptions): Pro
     nowMs,
     commandBudgetMs: options.commandBudgetMs ?? timeouts.commandBudgetMs,
   });
-  return { store, symbl, executor, loop, nowMs, settings };
+  return { store, symbl, executor, loop, nowMs, settings, returns };
 }

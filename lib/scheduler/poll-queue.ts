@@ -37,6 +37,22 @@ export interface Scheduler {
   send(message: QueueMessage, delaySeconds: number): Promise<void>;
 }
 
+/** Puts a received message whose handling failed back on the queue after `delaySeconds`, not after the visibility timeout. */
+export interface MessageReturns {
+  returnLater(receiptHandle: string, delaySeconds: number): Promise<void>;
+}
+
+export async function createSqsReturns(client: SQSClient, queueUrl: string): Promise<MessageReturns> {
+  const { ChangeMessageVisibilityCommand } = await import('@aws-sdk/client-sqs');
+  return {
+    async returnLater(receiptHandle, delaySeconds) {
+      await client.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(delaySeconds))) }),
+      );
+    },
+  };
+}
+
 /** Sends to the poll queue; SQS DelaySeconds is the timer (at most 15 minutes). */
 export async function createSqsScheduler(client: SQSClient, queueUrl: string): Promise<Scheduler> {
   const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
