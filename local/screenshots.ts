@@ -18,7 +18,8 @@ const timeScale = 1;
 const out = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const world = await startSimulatedStack({ source: 'telnyx', timeScale, env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+// A looser candidate beside the live policy, so the call page shows its lines and its verdict.
+const world = await startSimulatedStack({ source: 'telnyx', timeScale, env: { POWERTOOLS_LOG_LEVEL: 'ERROR', SHADOW_POLICY: JSON.stringify({ SENTIMENT_THRESHOLD: -0.3, SENTIMENT_WINDOW_THRESHOLD: -0.3 }) } });
 const browser = await launchBrowser();
 try {
   await mkdir(out, { recursive: true });

@@ -17,7 +17,7 @@ import { escalationCell, ruleMeaning, stateTone } from './list-view.js';
  * @typedef {{ reason: { rule: string, detail: string, text?: string, score?: number }, claimedAtMs: number, round: number, attempts: Attempt[], status: string, connectedAtMs?: number }} Escalation
  * @typedef {{ rule: string, atMs: number, text?: string }} ShadowVerdict
  * @typedef {{ sessionId: string, status: 'live' | 'ended', startedAt: string, endedAt?: string, callerMasked: string, lastScore?: number, state: string,
- *   utterances: Utterance[], escalation?: Escalation, timeline: { atMs: number, kind: string, text: string }[], thresholds: Thresholds, shadow?: ShadowVerdict }} CallDetail
+ *   utterances: Utterance[], escalation?: Escalation, timeline: { atMs: number, kind: string, text: string }[], thresholds: Thresholds, shadowThresholds?: Thresholds, shadow?: ShadowVerdict }} CallDetail
  */
 
 const pollMs = 1000;
@@ -102,7 +102,7 @@ export function createCallView(app) {
       );
       tick();
     });
-    part('chart', [call.utterances, call.thresholds, call.escalation?.claimedAtMs, call.endedAt], () => {
+    part('chart', [call.utterances, call.thresholds, call.shadowThresholds ?? null, call.escalation?.claimedAtMs, call.endedAt], () => {
       const lastInstant = Math.max(startMs, ...call.utterances.map((u) => u.atMs), ...call.timeline.map((e) => e.atMs));
       const endMs = call.endedAt ? Date.parse(call.endedAt) : lastInstant;
       replace(
@@ -112,6 +112,7 @@ export function createCallView(app) {
           endMs,
           utterances: call.utterances,
           thresholds: call.thresholds,
+          ...(call.shadowThresholds ? { shadowThresholds: call.shadowThresholds } : {}),
           ...(call.escalation ? { escalatedAtMs: call.escalation.claimedAtMs } : {}),
         }),
       );

@@ -49,7 +49,7 @@ function tickStep(spanSeconds) {
 /**
  * @typedef {{ utterance: number, window: number, negative: number }} Thresholds
  * @typedef {{ text: string, score: number, atMs: number }} Utterance
- * @typedef {{ startMs: number, endMs: number, utterances: readonly Utterance[], thresholds: Thresholds, escalatedAtMs?: number }} ChartData
+ * @typedef {{ startMs: number, endMs: number, utterances: readonly Utterance[], thresholds: Thresholds, shadowThresholds?: Thresholds, escalatedAtMs?: number }} ChartData
  */
 
 /** What the threshold lines are called on the chart and in its summary. */
@@ -60,12 +60,24 @@ const thresholdNames = /** @type {const} */ ([
 ]);
 
 /**
+ * The shadow policy's lines that differ from the live ones (the same value is one line).
+ * @param {ChartData} data
+ */
+function shadowLines(data) {
+  const shadow = data.shadowThresholds;
+  if (!shadow) return [];
+  return thresholdNames.filter(([key]) => shadow[key] !== data.thresholds[key]).map(([key, name]) => ({ key, name, value: shadow[key] }));
+}
+
+/**
  * The text alternative of a call's chart.
  * @param {ChartData} data
  */
 export function chartSummary(data) {
   const { utterances, thresholds } = data;
-  const lines = `Thresholds: utterance ${formatScore(thresholds.utterance)}, window ${formatScore(thresholds.window)}, negative ${formatScore(thresholds.negative)}.`;
+  const shadow = shadowLines(data);
+  const shadowText = shadow.length === 0 ? '' : ` Shadow policy (not acted on): ${shadow.map(({ name, value }) => `${name} ${formatScore(value)}`).join(', ')}.`;
+  const lines = `Thresholds: utterance ${formatScore(thresholds.utterance)}, window ${formatScore(thresholds.window)}, negative ${formatScore(thresholds.negative)}.${shadowText}`;
   if (utterances.length === 0) return `Sentiment over the call: no speech scored yet. ${lines}`;
   const scores = utterances.map((u) => u.score);
   const escalated = data.escalatedAtMs === undefined ? '' : ` Escalated at ${formatDuration(data.escalatedAtMs - data.startMs)}.`;
@@ -74,7 +86,8 @@ export function chartSummary(data) {
 
 /**
  * A call's sentiment over time (seconds since the call started) with the utterance, window and
- * negative thresholds drawn and labelled, and the moment it escalated.
+ * negative thresholds drawn and labelled, the shadow policy's where they differ, and the moment
+ * it escalated.
  * @param {ChartData} data
  * @returns {SVGElement}
  */
@@ -82,7 +95,8 @@ export function sentimentChart(data) {
   const width = 640;
   const height = 250;
   const left = 40;
-  const right = 118;
+  const shadow = shadowLines(data);
+  const right = shadow.length === 0 ? 118 : 156;
   const top = 14;
   const bottom = 34;
   const plotWidth = width - left - right;
@@ -110,19 +124,26 @@ export function sentimentChart(data) {
   axes.append(s('text', { x: left + plotWidth / 2, y: height - 3, 'text-anchor': 'middle', class: 'axis-title' }, 'time since the call started (m:ss)'));
   svg.append(axes);
 
-  // Threshold lines, each labelled at the right; labels pushed apart when the values are close.
-  const ordered = [...thresholdNames].map(([key, name]) => ({ key, name, value: data.thresholds[key] })).sort((a, b) => b.value - a.value);
+  // Threshold lines, the live policy's and the shadow's, each labelled at the right; labels
+  // pushed apart when the values are close.
+  const ordered = [
+    ...thresholdNames.map(([key, name]) => ({ key, name, value: data.thresholds[key], shadow: false })),
+    ...shadow.map((line) => ({ ...line, shadow: true })),
+  ].sort((a, b) => b.value - a.value || Number(a.shadow) - Number(b.shadow));
   let previousLabelY = -Infinity;
-  for (const { key, name, value } of ordered) {
+  for (const { key, name, value, shadow: isShadow } of ordered) {
     const lineY = fixed(y(value));
     const labelY = Math.max(lineY + 4, previousLabelY + 14);
     previousLabelY = labelY;
+    const attributes = isShadow
+      ? { class: `threshold shadow-line ${key}`, 'data-shadow-threshold': key, 'data-value': value }
+      : { class: `threshold ${key}`, 'data-threshold': key, 'data-value': value };
     svg.append(
       s(
         'g',
-        { class: `threshold ${key}`, 'data-threshold': key, 'data-value': value },
+        attributes,
         s('line', { x1: left, x2: left + plotWidth, y1: lineY, y2: lineY }),
-        s('text', { x: left + plotWidth + 6, y: fixed(labelY) }, `${name} ${formatScore(value)}`),
+        s('text', { x: left + plotWidth + 6, y: fixed(labelY) }, `${isShadow ? 'shadow ' : ''}${name} ${formatScore(value)}`),
       ),
     );
   }

@@ -35,6 +35,7 @@ interface CallDetail {
   readonly escalation?: { reason: { rule: string; detail: string }; attempts: readonly { status: string; outcome?: string }[] };
   readonly timeline: readonly unknown[];
   readonly thresholds: Readonly<Record<'utterance' | 'window' | 'negative', number>>;
+  readonly shadowThresholds?: Readonly<Record<'utterance' | 'window' | 'negative', number>>;
 }
 
 let world: SimulatedStack;
@@ -205,6 +206,17 @@ describe('the supervisors’ live view in a browser', () => {
     // Lower thresholds sit lower on the chart (negative > window > utterance in value).
     expect(ys[0]!).toBeLessThan(ys[1]!);
     expect(ys[1]!).toBeLessThan(ys[2]!);
+    // The shadow policy's lines where they differ from the live ones, said in the summary too; one the same is not drawn twice.
+    const shadowLines = (['negative', 'window', 'utterance'] as const).filter((key) => detail.shadowThresholds![key] !== detail.thresholds[key]);
+    expect(shadowLines.length).toBeGreaterThan(0);
+    expect(await chart.locator('[data-shadow-threshold]').count()).toBe(shadowLines.length);
+    for (const key of shadowLines) {
+      const line = chart.locator(`[data-shadow-threshold="${key}"]`);
+      expect(Number(await line.getAttribute('data-value'))).toBe(detail.shadowThresholds![key]);
+      expect(await line.locator('text').textContent()).toBe(`shadow ${key} ${shown(detail.shadowThresholds![key])}`);
+      expect(summary).toContain(`${key} ${shown(detail.shadowThresholds![key])}`);
+    }
+    expect(summary).toContain('Shadow policy (not acted on): ');
     expect(await chart.locator('circle').count()).toBe(detail.utterances.length);
     expect(await chart.locator('[data-escalated]').count()).toBe(1);
 
