@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { newSession } from '../../lib/core/call-flow.js';
+import { createCallFlow, newSession } from '../../lib/core/call-flow.js';
 import { stampCommands } from '../../lib/core/command-ids.js';
 import type { SessionRecord } from '../../lib/core/model.js';
+import { decide, firstRecord, wakeupEvent } from '../../lib/core/records.js';
 import { bodyAttribute, packRecord, unpackRecord } from '../../lib/store/record-codec.js';
+import { settings } from './flow-settings.js';
 
 const session = newSession({ id: '0123456789', customerCallControlId: 'v3:customer', fromMasked: '+1*******00', conferenceNamePrefix: 'ivr', source: 'telnyx' }, 1_700_000_000_000);
 const commands = stampCommands('e1', [
@@ -41,5 +44,25 @@ describe('session item bodies', () => {
   it('read items written before bodies were packed', () => {
     expect(unpackRecord({ session, seenEventIds: ['e1'], effects: [] })).toEqual({ session, seenEventIds: ['e1'], effects: [] });
     expect(unpackRecord({ session })).toEqual({ session, seenEventIds: [], effects: [] });
+  });
+
+  it('stay small through an hour of a Symbl call whose polls hear something every four seconds', () => {
+    // Ids as SQS and Symbl give them: as random as a UUID, so compression cannot hide them.
+    const uuid = (seed: string) => createHash('sha256').update(seed).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5');
+    const transition = createCallFlow(settings);
+    const t0 = 1_700_000_000_000;
+    const symblSession = newSession({ id: '0123456789', customerCallControlId: 'v3:customer', fromMasked: '+1*******00', conferenceNamePrefix: 'ivr', source: 'symbl' }, t0);
+    let current = firstRecord(transition, symblSession, { type: 'customer.incoming', id: uuid('incoming'), callControlId: 'v3:customer' }, t0).record;
+    const sizeAt = new Map<number, number>();
+    for (let second = 4; second <= 3600; second += 4) {
+      const atMs = t0 + second * 1000;
+      const event = wakeupEvent({ kind: 'poll', sessionId: '0123456789', seq: second }, uuid(`message-${second}`), [{ id: uuid(`said-${second}`), text: 'it is fine I guess', score: 0.1, atMs }]);
+      const decision = decide(transition, current, event, atMs + 300);
+      if (decision.kind === 'changed') current = decision.record;
+      if (second % 600 === 0) sizeAt.set(second / 60, packRecord(current).length);
+    }
+    // Every write rewrites the item, and DynamoDB bills it by the kilobyte: an hour in it is no bigger than ten minutes in.
+    expect(sizeAt.get(60)!).toBeLessThan(3 * 1024);
+    expect(sizeAt.get(60)!).toBeLessThanOrEqual(sizeAt.get(10)! * 1.1);
   });
 });
