@@ -1,6 +1,6 @@
 import type { Transition } from '../core/call-flow.js';
 import type { CallEvent, CommandResult, Session, SessionRecord, StampedCommand, TimelineEntry } from '../core/model.js';
-import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, needsTelephony, stillMatters } from '../core/records.js';
+import { afterUnavailable, claimsFor, decide, eventForResult, firstRecord, isSameCall, needsTelephony, retryDoneMark, stillMatters } from '../core/records.js';
 import { ConcurrencyError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -104,22 +104,23 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
 
   /**
    * Runs one command and says what follows: the event its answer means, or, when it failed for
-   * now (or the invocation's budget is spent), its retry through the queue.
+   * now (or the invocation's budget is spent), its retry through the queue; and whether it got
+   * through (done or refused).
    */
-  async function runOne(sessionId: string | undefined, command: StampedCommand, attempt: number, deadline: number): Promise<CallEvent[]> {
+  async function runOne(sessionId: string | undefined, command: StampedCommand, attempt: number, deadline: number): Promise<{ answers: CallEvent[]; through: boolean }> {
     const late = needsTelephony(command) && deps.nowMs() > deadline;
     const result = late ? ({ kind: 'unavailable', reason: 'deferred past the invocation budget' } as const) : await executor.run(command, sessionId);
     if (result.kind !== 'unavailable') {
       const answer = sessionId === undefined ? undefined : eventForResult(command, result);
-      return answer ? [answer] : [];
+      return { answers: answer ? [answer] : [], through: true };
     }
     const next = afterUnavailable(sessionId, command, attempt, result.reason);
     if ('retry' in next) {
       await executor.run(next.retry, sessionId);
-      return [];
+      return { answers: [], through: false };
     }
     log.warn('command given up after its retries', { sessionId, command: command.kind, commandId: command.commandId, reason: result.reason });
-    return next.event ? [next.event] : [];
+    return { answers: next.event ? [next.event] : [], through: false };
   }
 
   /** Runs a step's commands in order (claimed ones only under their claim); returns the events their answers mean. */
@@ -128,7 +129,7 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
     for (const command of done.commands) {
       const keys = claimsFor(sessionId, command);
       if (keys !== undefined && !(await takeAny(keys))) continue;
-      followUps.push(...(await runOne(sessionId, command, 1, deadline)));
+      followUps.push(...(await runOne(sessionId, command, 1, deadline)).answers);
     }
     return followUps;
   }
@@ -193,7 +194,10 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
     async retry(sessionId, command, attempt) {
       const record = sessionId === undefined ? undefined : await sessions.get(sessionId);
       if ((sessionId !== undefined && record === undefined) || !stillMatters(command, record?.session)) return 'stale';
-      const answers = await runOne(sessionId, command, attempt + 1, deps.nowMs() + deps.commandBudgetMs);
+      const mark = retryDoneMark(command);
+      if (await claims.isClaimed(mark)) return 'stale';
+      const { answers, through } = await runOne(sessionId, command, attempt + 1, deps.nowMs() + deps.commandBudgetMs);
+      if (through) await claims.claim(mark);
       if (sessionId !== undefined && answers.length > 0) {
         const [first, ...rest] = answers;
         await drain(sessionId, await step(sessionId, first!, record), rest);

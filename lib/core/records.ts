@@ -203,6 +203,16 @@ export function needsTelephony(command: StampedCommand): boolean {
   return !(command.kind === 'schedulePoll' || command.kind === 'scheduleTimeout' || command.kind === 'scheduleWakeup' || command.kind === 'rememberAnalyzerCaller');
 }
 
+/**
+ * The mark a command's durable retry leaves once the command got through (done, or refused).
+ * Another chain of retries for the same command (two redeliveries whose repeats both failed for
+ * now), or a retry message the queue delivers again, finds it and sends nothing: after 60 s
+ * Telnyx no longer ignores a repeated command_id, and the customer would hear a prompt twice.
+ */
+export function retryDoneMark(command: StampedCommand): string {
+  return `done:${command.commandId}`;
+}
+
 /** Seconds before each retry of a command that failed for now: about four minutes in all, then it is given up. */
 const retryDelaysSeconds = [1, 2, 4, 8, 15, 30, 60, 120] as const;
 

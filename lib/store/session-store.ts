@@ -28,6 +28,8 @@ export interface SessionLookups {
 export interface Claims {
   /** True for the one caller that takes it. */
   claim(key: string): Promise<boolean>;
+  /** Whether someone took it already (without taking it). */
+  isClaimed(key: string): Promise<boolean>;
 }
 
 /** Digits heard on an analyzer leg before it said which session it belongs to. */
@@ -180,6 +182,11 @@ export async function createDynamoSessionStore(options: DynamoSessionStoreOption
         if (isConditionFailure(error)) return false;
         throw error;
       }
+    },
+
+    async isClaimed(key) {
+      const out = await client.send(new GetCommand({ TableName: tableName, Key: { pk: claimKey(key) }, ProjectionExpression: 'pk', ConsistentRead: true }));
+      return out.Item !== undefined;
     },
 
     async addAnalyzerDigit(callControlId, digit) {

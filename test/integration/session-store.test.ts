@@ -68,6 +68,14 @@ describe('DynamoDB session store', () => {
     expect(out.digits.map((d) => d.eventId).sort()).toEqual(['x1', 'x2']);
   });
 
+  it('gives a claim to one caller only, and says whether it is taken without taking it', async () => {
+    expect(await store.isClaimed('done:c1')).toBe(false);
+    const takers = await Promise.all([store.claim('done:c1'), store.claim('done:c1'), store.claim('done:c1')]);
+    expect(takers.filter(Boolean)).toHaveLength(1);
+    expect(await store.isClaimed('done:c1')).toBe(true);
+    expect(await store.isClaimed('done:c2')).toBe(false);
+  });
+
   it('returns nothing for unknown ids', async () => {
     expect(await store.get('9999999999')).toBeUndefined();
     expect(await store.findByLeg('v3:none')).toBeUndefined();

@@ -124,6 +124,24 @@ describe('regressions found by the delivery-schedule property', () => {
     expect((await c.session())?.session.escalation).toMatchObject({ status: 'connected', attempts: [{ outcome: 'answered' }] });
   });
 
+  it('a retry message delivered again after its prompt got through, once Telnyx has forgotten the command_id (60 s), sends nothing: the customer hears the prompt once', async () => {
+    const c = await call();
+    await c.settle();
+    const toCustomer = (r: { path: string }) => decodeURIComponent(r.path).includes(c.customer.id);
+    c.world.failNext('speak', 3, { affects: (r) => r.callControlId === c.customer.id });
+    c.world.press(c.customer, '1');
+    await c.settle();
+    const held = byCommand(c, 'speak', toCustomer);
+    expect(held.executed).toBe(1);
+    const [retry] = retriesOf(c, 'speak');
+    expect(retry).toBeDefined();
+
+    c.world.advance(61_000);
+    expect(await c.handle(retry!)).toBe('stale');
+    expect(byCommand(c, 'speak', toCustomer).executed).toBe(1);
+    expect(c.customer.heard.filter((text) => text === prompts.connecting)).toHaveLength(1);
+  });
+
   it('a poll cycle that escalated, redelivered after a crash that followed its write, replays its commands: the operator is dialed', async () => {
     const { c, dynamo } = await faultyCall();
     try {

@@ -347,11 +347,16 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
     return `deliver ${describe(event)} #${attempt}${duplicate ? ' dup' : ''}${to} → ${response.status} ${response.body}${unseen ? ' (answer not seen)' : ''}${givenUp.has(event.id) ? ' (given up)' : ''}`;
   }
 
-  /** A retry the product dropped as stale: it must have stopped mattering (the call ended, the attempt moved on). */
+  /**
+   * A retry the product dropped as stale: it must have stopped mattering (the call ended, the
+   * attempt moved on), or the command already got through (another retry of it, or this message
+   * delivered again after it ran).
+   */
   async function checkDroppedRetry(retry: Extract<Wakeup, { kind: 'retry' }>): Promise<void> {
     const session = retry.sessionId === undefined ? undefined : (await runtime.store.get(retry.sessionId))?.session;
     const command = retry.command;
-    if (session !== undefined && (session.status === 'ended' || stoppedMattering(command, session))) stopped.add(command.commandId);
+    if (gotThrough(world, command)) stopped.add(command.commandId);
+    else if (session !== undefined && (session.status === 'ended' || stoppedMattering(command, session))) stopped.add(command.commandId);
     else violations.push(`the retry of ${command.kind} ${command.commandId} was dropped while it still mattered (session ${session?.status ?? 'missing'})`);
   }
 
@@ -622,6 +627,15 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
 }
 
 /** Whether a command's retry no longer matters for a reason other than the call's end: its attempt moved on, or its answer came. */
+/** Whether the world answered a request of this command other than "failed for now": Telnyx's by its command_id, Symbl's stop by its connection. */
+function gotThrough(world: World, command: StampedCommand): boolean {
+  const answered = (r: WorldRequest) => !r.faulted && r.status !== 0 && r.status < 500 && r.status !== 429;
+  if (command.kind === 'stopAnalyzer') {
+    return world.requests.some((r) => r.service === 'symbl' && r.kind === 'stop' && r.body.connectionId === command.connectionId && answered(r));
+  }
+  return world.requests.some((r) => r.service === 'telnyx' && r.commandId === command.commandId && answered(r));
+}
+
 function stoppedMattering(command: StampedCommand, session: Session): boolean {
   const escalation = session.escalation;
   switch (command.kind) {
