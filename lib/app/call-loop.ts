@@ -197,11 +197,13 @@ export function createCallLoop(deps: CallLoopDeps): CallLoop {
       const mark = retryDoneMark(command);
       if (await claims.isClaimed(mark)) return 'stale';
       const { answers, through } = await runOne(sessionId, command, attempt + 1, deps.nowMs() + deps.commandBudgetMs);
-      if (through) await claims.claim(mark);
       if (sessionId !== undefined && answers.length > 0) {
         const [first, ...rest] = answers;
         await drain(sessionId, await step(sessionId, first!, record), rest);
       }
+      // Marked only once what its answer means is done too: a crash before this sends the
+      // command again on redelivery, and a refused dial's repeat brings back its refusal.
+      if (through) await claims.claim(mark);
       return 'ran';
     },
   };
