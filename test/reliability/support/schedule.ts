@@ -131,6 +131,14 @@ export interface ScheduleReport {
  */
 const faultErrors: readonly FaultError[] = ['503', '503', '503', '500', '500', '429', '429', 'timeout'];
 
+/**
+ * Whether a session write may crash, for the delivery or message being handled. One instance for
+ * every schedule: each `run` scopes its value to its own async work, so schedules side by side
+ * keep theirs apart, and Node checks every live instance on each promise it creates, so one per
+ * schedule (never disabled) made each schedule slower than the last (a full-size run of 1,000
+ * passed its 40-minute timeout).
+ */
+const mayCrash = new AsyncLocalStorage<boolean>();
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const maxSteps = 2000;
 const maxAttemptsPerEvent = 30;
@@ -246,7 +254,6 @@ export async function runSchedule(context: ScheduleContext, params: SchedulePara
   if (params.lostDialResponses) world.failNext('dial', params.lostDialResponses, { apply: true });
 
   // Session writes: faults decided per write from the schedule's seed; a crash only where a redelivery follows.
-  const mayCrash = new AsyncLocalStorage<boolean>();
   const writeFaults = params.writeFaults;
   const firedWriteFaults: WriteFault[] = [];
   const decision = (): WriteFault | undefined => {
