@@ -50,7 +50,6 @@ export const strandingEvents = [
 const retryDelaysMs = [1000, 5000, 15_000];
 export const webhookRetriesPolicies = Object.fromEntries(strandingEvents.map((type) => [type, { retries_ms: retryDelaysMs }]));
 
-/** What a Telnyx command told us back that the call flow needs: a dial's leg, a leg's status. */
 /** How long a caller has to press a key after the menu, and an operator after the briefing. */
 const menuTimeoutMs = 8000;
 const briefingTimeoutMs = 5000;
@@ -71,6 +70,7 @@ function oneKeyGather(text: string, timeoutMs: number, tag: LegTag, commandId: s
   };
 }
 
+/** What a Telnyx command told us back that the call flow needs: a dial's leg, a leg's status. */
 export type TelnyxResult = Extract<CommandResult, { kind: 'dialed' } | { kind: 'call-status' }> | undefined;
 
 /**
